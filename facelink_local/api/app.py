@@ -1,0 +1,43 @@
+"""`create_app(hub)`: the Quart application serving api-v1."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from quart import Quart
+from quart_schema import QuartSchema
+
+from .. import __version__
+from ..hub import Hub
+from . import auth_routes, contact_routes, health_routes, image_routes, timeline_routes
+from .errors import register_error_handlers
+
+log = logging.getLogger(__name__)
+
+
+def create_app(hub: Hub) -> Quart:
+    app = Quart("facelink_local")
+    app.config.update(
+        MAX_CONTENT_LENGTH=hub.settings.max_upload_bytes,
+        BODY_TIMEOUT=30,          # a body trickling in slower than this is cut off
+        RESPONSE_TIMEOUT=120,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["facelink_hub"] = hub
+    QuartSchema(
+        app,
+        info={"title": "FaceLink Local API", "version": __version__},
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}},
+        swagger_ui_path=None, redoc_ui_path=None, scalar_ui_path=None,  # no CDN assets offline
+    )
+    register_error_handlers(app)
+    for blueprint in (health_routes.blueprint, auth_routes.blueprint, contact_routes.blueprint,
+                      image_routes.blueprint, timeline_routes.blueprint):
+        app.register_blueprint(blueprint)
+
+    @app.before_serving
+    async def load_models() -> None:
+        await asyncio.to_thread(hub.warm_up)
+
+    return app

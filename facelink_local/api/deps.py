@@ -1,0 +1,66 @@
+"""What every route needs: the hub, the caller's user id, a validated body,
+and a way to run blocking work off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from quart import current_app, request
+from quart_schema import RequestSchemaValidationError
+from quart_schema.documentation import document_request
+
+from ..hub import Hub
+from ..services.errors import BadRequest, Unauthorized
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def hub() -> Hub:
+    return current_app.extensions["facelink_hub"]
+
+
+async def blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run SQLite, bcrypt or model work on a worker thread."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Missing Authorization Header")
+    return token.strip()
+
+
+async def current_user() -> int:
+    return await blocking(hub().accounts.authenticate, bearer_token())
+
+
+def json_body(model: type[M]) -> Callable:
+    """Parse the body as JSON whatever its Content-Type, validate it against
+    `model` (documented in the OpenAPI document), pass it as `body=`."""
+
+    def decorator(func: Callable) -> Callable:
+        @wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            raw = await request.get_data(as_text=False)
+            try:
+                data = json.loads(raw)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise BadRequest("Request body must be valid JSON") from exc
+            if not isinstance(data, dict):
+                raise BadRequest("Request body must be a JSON object")
+            try:
+                parsed = model.model_validate(data)
+            except ValidationError as exc:
+                raise RequestSchemaValidationError(exc) from exc
+            return await func(*args, body=parsed, **kwargs)
+
+        return document_request(model)(wrapper)
+
+    return decorator

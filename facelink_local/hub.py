@@ -1,0 +1,65 @@
+"""The hub: settings, storage, face engine, events and services, wired once.
+
+Both the HTTP API and the desktop app use a `Hub`; neither touches SQLite or
+the models directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from .auth.tokens import TokenIssuer
+from .config import Settings
+from .events import EventHub
+from .faces import FaceEngine, make_engine
+from .services.accounts import AccountService
+from .services.contacts import ContactService
+from .services.gallery import GalleryCache
+from .services.timeline import TimelineService
+from .services.tuning import TuningService
+from .services.uploads import UploadService
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+def prepare_data_dir(path: Path) -> Path:
+    """Create the data folder, owner-only: it holds biometric data."""
+    path = Path(path).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def limit_native_threads() -> None:
+    """One BLAS thread: on 2 cores, default threading made linear algebra 10-100x slower."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+class Hub:
+    def __init__(self, settings: Settings, engine: FaceEngine | None = None) -> None:
+        self.settings = settings
+        prepare_data_dir(settings.data_dir)
+        limit_native_threads()
+        self.store = Store(settings.db_path)
+        self.events = EventHub()
+        self.tokens = TokenIssuer(settings.secret_path, settings.access_token_ttl, settings.refresh_token_ttl)
+        self.engine = engine or make_engine(settings.engine, min_face_px=settings.min_face_px)
+        self.tuning = TuningService(self.store)
+        self.gallery = GalleryCache(self.store)
+        self.accounts = AccountService(self.store, self.tokens, settings.bcrypt_rounds)
+        self.contacts = ContactService(self.store, self.gallery)
+        self.uploads = UploadService(self.store, self.engine, self.events, self.tuning, self.gallery,
+                                     settings.max_decode_side)
+        self.timeline = TimelineService(self.store, self.tuning, self.engine.id)
+
+    def warm_up(self) -> None:
+        """Load the face models now rather than on the first upload."""
+        self.engine.load()
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,122 @@
+"""Serving the app with Hypercorn: in the foreground (`facelink serve`) or on a
+background thread with its own event loop (the desktop app embeds it)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import threading
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def lan_urls(host: str, port: int) -> list[str]:
+    """Addresses a device on the LAN can use to reach this hub."""
+    if host not in ("0.0.0.0", "::", ""):
+        return [f"http://{host}:{port}"]
+    addresses: set[str] = set()
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            addresses.add(info[4][0])
+    except OSError:
+        pass
+    lan = sorted(a for a in addresses if not a.startswith("127."))
+    return [f"http://{a}:{port}" for a in lan] + [f"http://{socket.gethostname()}.local:{port}",
+                                                    f"http://127.0.0.1:{port}"]
+
+
+def make_socket(host: str, port: int) -> socket.socket:
+    """Bind before serving, so the port is known (and taken) before start."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def hypercorn_config(sock: socket.socket) -> Config:
+    config = Config()
+    config.bind = [f"fd://{sock.fileno()}"]
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")
+    config.graceful_timeout = 5
+    config.h11_max_incomplete_size = 64 * 1024
+    return config
+
+
+def serve_forever(app, host: str, port: int) -> None:
+    """Serve in the foreground until SIGINT/SIGTERM."""
+    sock = make_socket(host, port)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # Windows
+                signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+        await serve(app, hypercorn_config(sock), shutdown_trigger=stop.wait)
+
+    try:
+        asyncio.run(main())
+    finally:
+        sock.close()
+
+
+class BackgroundServer:
+    """Hypercorn on a thread of its own; `stop()` shuts it down cleanly."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.sock = make_socket(host, port)
+        self.host = host
+        self.port = self.sock.getsockname()[1]
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="facelink-server", daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._started.set()
+            await serve(self.app, hypercorn_config(self.sock), shutdown_trigger=self._stop.wait)
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001 - reported to the owner thread
+            self.error = exc
+            log.exception("server thread failed")
+        finally:
+            self._started.set()
+
+    def start(self) -> "BackgroundServer":
+        self._thread.start()
+        self._started.wait(10)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 10) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+        self.sock.close()
+
+    def __enter__(self) -> "BackgroundServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
