@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import threading
@@ -42,8 +43,9 @@ def make_socket(host: str, port: int) -> socket.socket:
 
 
 def hypercorn_config(sock: socket.socket) -> Config:
+    """Hypercorn serves a duplicate of `sock` and closes it; the owner closes the original."""
     config = Config()
-    config.bind = [f"fd://{sock.fileno()}"]
+    config.bind = [f"fd://{os.dup(sock.fileno())}"]
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     config.graceful_timeout = 5
