@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # The environment is rebuilt whenever pyproject.toml changes.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run serve test bench quality package smoke clean
+.PHONY: setup run serve test bench package smoke clean
 
 $(STAMP): pyproject.toml
 	bash scripts/system-deps.sh
@@ -32,3 +32,9 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
+
+package: setup
+	bash scripts/package.sh
+
+smoke: package
+	bash scripts/smoke_package.sh
