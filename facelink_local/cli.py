@@ -73,5 +73,24 @@ def rotate_secret(data_dir: Path | None) -> None:
     click.echo("Signing secret replaced: every device must log in again.")
 
 
+@main.command()
+@click.option("--username", required=True, help="Whose unknown faces to regroup.")
+@data_dir_option
+@engine_option
+def recluster(username: str, data_dir: Path | None, engine: str) -> None:
+    """Regroup a user's unknown faces from scratch (groups that survive keep their ids)."""
+    from .hub import Hub
+
+    hub = Hub(settings_from(data_dir, engine=engine))
+    try:
+        user_id = hub.accounts.user_id_for(username)
+        if user_id is None:
+            raise click.ClickException(f"no user named {username!r}")
+        clusters = hub.timeline.recluster(user_id)
+        click.echo(f"{username}: {clusters} clusters")
+    finally:
+        hub.close()
+
+
 if __name__ == "__main__":
     main()

@@ -163,3 +163,12 @@ async def test_unknown_faces_are_stored_with_thumbnail_chip_and_engine(client, a
         assert thumbnail[:2] == b"\xff\xd8"  # JPEG
         assert Image.open(io.BytesIO(chip)).size == (150, 150)
     assert hub.store.read().execute("SELECT faces, unknown FROM uploads").fetchall() == [(2, 2)]
+
+
+@pytest.mark.faces
+async def test_too_small_faces_are_reported_but_never_stored(client, auth, hub, shared_faces):
+    response = await upload(client, auth, (shared_faces / "edge" / "group_8faces_annotated.jpg").read_bytes())
+    faces = (await response.get_json())["faces"]
+    assert faces and {f["status"] for f in faces} == {"too_small"}
+    assert all(f["contact"] is None and f["distance"] is None for f in faces)
+    assert hub.store.read().execute("SELECT count(*) FROM faces").fetchone()[0] == 0
