@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import threading
@@ -43,7 +44,9 @@ def make_socket(host: str, port: int) -> socket.socket:
 
 def hypercorn_config(sock: socket.socket) -> Config:
     config = Config()
-    config.bind = [f"fd://{sock.fileno()}"]
+    # Hypercorn closes the descriptor it serves on when it shuts down: give it a
+    # copy, so that closing `sock` afterwards never hits a closed (or reused) fd.
+    config.bind = [f"fd://{os.dup(sock.fileno())}"]
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     config.graceful_timeout = 5
