@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 
+import socket
+
 import httpx
+import pytest
 from quart import Quart
 
 from facelink_local.server import BackgroundServer
@@ -45,3 +48,16 @@ def test_the_port_is_free_again_after_stop() -> None:
         assert httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
     finally:
         again.stop()
+
+
+def test_a_busy_port_raises_and_leaks_no_socket() -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    before = open_fds()
+    try:
+        with pytest.raises(OSError):
+            BackgroundServer(tiny_app(), "127.0.0.1", taken.getsockname()[1])
+        assert open_fds() == before
+    finally:
+        taken.close()
