@@ -77,6 +77,15 @@ class UploadService:
         self._publish(user_id, faces, unknown, [m for m in matches if m], names)
         return {"message": "Image uploaded successfully", "faces": [self._describe(f, match_of, names) for f in faces]}
 
+    def recent(self, user_id: int, limit: int = 20) -> list[dict]:
+        """The user's latest uploads, newest first (the desktop app's activity list)."""
+        rows = self.store.read().execute(
+            "SELECT id, received_at, faces, matched, unknown FROM uploads WHERE user_id = ? "
+            "ORDER BY received_at DESC, id DESC LIMIT ?", [user_id, limit],
+        ).fetchall()
+        return [{"upload_id": r[0], "received_at": r[1], "faces": r[2], "matched": r[3], "unknown": r[4]}
+                for r in rows]
+
     def _save(self, user_id: int, seen_at: str, faces: list[AnalyzedFace], unknown: list[_Stored],
               matched: list[Match]) -> dict[int, tuple[str, int]]:
         """One transaction: the upload record, its unknown faces, contacts' last_seen."""
