@@ -16,6 +16,7 @@ from quart_schema.documentation import document_request
 
 from ..hub import Hub
 from ..services.errors import BadRequest, Unauthorized
+from ..services.pairing import is_local_address
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,6 +36,18 @@ def bearer_token() -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Missing Authorization Header")
     return token.strip()
+
+
+def client_address() -> str | None:
+    """The TCP peer's address, from the ASGI scope itself: never from a header
+    (X-Forwarded-For, or a forged "Remote-Addr" sent by the client)."""
+    client = request.scope.get("client")
+    return str(client[0]) if client else None
+
+
+def client_is_local() -> bool:
+    """The request comes from this machine (loopback address)."""
+    return is_local_address(client_address())
 
 
 async def current_user() -> int:
@@ -64,3 +77,4 @@ def json_body(model: type[M]) -> Callable:
         return document_request(model)(wrapper)
 
     return decorator
+
