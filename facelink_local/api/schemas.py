@@ -3,7 +3,7 @@ produce the OpenAPI document at /openapi.json."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
@@ -15,17 +15,6 @@ PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    integer_fields: ClassVar[tuple[str, ...]] = ()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _integral_floats(cls, data: object) -> object:
-        """JSON Schema counts 12.0 as an integer, so the strict integer fields take it
-        (never true, nor "12")."""
-        if not isinstance(data, dict):
-            return data
-        return {key: int(value) if key in cls.integer_fields and isinstance(value, float) and value.is_integer()
-                else value for key, value in data.items()}
 
 
 def _one_of_the_passwords(schema: dict) -> None:
@@ -101,7 +90,6 @@ class ContactCreated(BaseModel):
 class EditContactBody(Body):
     model_config = ConfigDict(json_schema_extra={
         "examples": [{"cid": 1, "name": "Maria", "vib_pattern": 1365}]})
-    integer_fields = ("cid", "vib_pattern")
 
     cid: StrictInt = Field(ge=0, le=MAX_INT64)
     name: StrictStr | None = Field(default=None, min_length=1, max_length=64, pattern=PRINTABLE)

@@ -43,7 +43,7 @@ def test_contact_ids_outside_sqlite_range_are_not_found_not_a_crash(live_server,
 
 
 @pytest.mark.parametrize("body", [
-    {"cid": 2**63}, {"cid": -1}, {"cid": True}, {"cid": "1"}, {"cid": 1.5}, {"cid": None},
+    {"cid": 2**63}, {"cid": -1}, {"cid": True}, {"cid": "1"}, {"cid": 1.5}, {"cid": 12.0}, {"cid": None},
     {"cid": 1, "vib_pattern": 2**32}, {"cid": 1, "vib_pattern": -1}, {"cid": 1, "vib_pattern": False},
     {"cid": 1, "name": ""}, {"cid": 1, "name": "   "}, {"cid": 1, "name": "a\x00b"}, {"cid": 1, "name": "x" * 65},
     {"cid": 1, "name": 5}, [], "text", None,
@@ -52,12 +52,6 @@ def test_invalid_edit_bodies_are_400(live_server, alice, body):
     response = http.patch(f"{live_server}/api/v1/edit_contact", json=body, headers=alice)
     assert response.status_code == 400
     assert set(response.json()) == {"error"}
-
-
-def test_integral_floats_count_as_integers_like_json_schema_says(live_server, alice):
-    response = http.patch(f"{live_server}/api/v1/edit_contact", json={"cid": 12.0, "vib_pattern": 3.0},
-                          headers=alice)
-    assert response.status_code == 404  # valid body; no such contact
 
 
 @pytest.mark.parametrize("raw", [b"", b"{", b"\xff\xfe", b"[1]", b"null", b'{"username": "a"}'])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import REPO, bearer, child_env, http, register
+from .support import bearer, child_env, http, register
 
 MAX_EXAMPLES = int(os.environ.get("FACELINK_FUZZ_EXAMPLES", "25"))
 SEED = os.environ.get("FACELINK_FUZZ_SEED", "1")
@@ -44,7 +44,7 @@ def run_schemathesis(base: str, access: str, refresh: str, report: Path, max_exa
         "--generation-database", "none",
         "--report", "json", "--report-json-path", str(report),
     ]
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(command, cwd=report.parent, env=env, capture_output=True, text=True, timeout=timeout)
     return result, json.loads(report.read_text()) if report.exists() else {}
 
 
