@@ -33,6 +33,17 @@ class Settings:
     max_decode_side: int = 1600   # larger photos are shrunk while decoding
     min_face_px: int = 40         # smaller faces are reported "too_small", never matched or stored
     bcrypt_rounds: int = 12
+    # Failed logins. Per user: `login_free_failures` wrong passwords in a row cost
+    # nothing; each further one doubles the wait before the next attempt, from
+    # `login_backoff_base_s` up to `login_backoff_max_s` (never a permanent lockout),
+    # and a correct password resets it. Per client address: at most
+    # `login_address_failures` failed logins within `login_address_window_s`.
+    login_free_failures: int = 5
+    login_backoff_base_s: float = 1.0
+    login_backoff_max_s: float = 900.0
+    login_failure_memory_s: float = 86400.0  # a user's failure count is forgotten after this quiet time
+    login_address_failures: int = 30
+    login_address_window_s: int = 900
 
     @property
     def db_path(self) -> Path:

@@ -17,6 +17,8 @@ from .faces import FaceEngine, make_engine
 from .services.accounts import AccountService
 from .services.contacts import ContactService
 from .services.gallery import GalleryCache
+from .services.pairing import PairingWindow
+from .services.throttle import LoginThrottle
 from .services.timeline import TimelineService
 from .services.tuning import TuningService
 from .services.uploads import UploadService
@@ -51,7 +53,10 @@ class Hub:
         self.engine = engine or make_engine(settings.engine, min_face_px=settings.min_face_px)
         self.tuning = TuningService(self.store)
         self.gallery = GalleryCache(self.store)
-        self.accounts = AccountService(self.store, self.tokens, settings.bcrypt_rounds)
+        # The desktop app opens this for a few minutes to let LAN devices register.
+        self.pairing = PairingWindow(self.events.publish)
+        self.accounts = AccountService(self.store, self.tokens, settings.bcrypt_rounds,
+                                       LoginThrottle.from_settings(settings), self.pairing)
         self.contacts = ContactService(self.store, self.gallery)
         self.uploads = UploadService(self.store, self.engine, self.events, self.tuning, self.gallery,
                                      settings.max_decode_side)

@@ -12,6 +12,7 @@ from .. import __version__
 from ..hub import Hub
 from . import auth_routes, contact_routes, health_routes, image_routes, timeline_routes
 from .errors import register_error_handlers
+from .openapi import FaceLinkOpenAPI
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def create_app(hub: Hub) -> Quart:
         info={"title": "FaceLink Local API", "version": __version__},
         security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}},
         swagger_ui_path=None, redoc_ui_path=None, scalar_ui_path=None,  # no CDN assets offline
+        openapi_provider_class=FaceLinkOpenAPI,
     )
     register_error_handlers(app)
     for blueprint in (health_routes.blueprint, auth_routes.blueprint, contact_routes.blueprint,

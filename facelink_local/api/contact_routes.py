@@ -49,7 +49,7 @@ async def edit_contact(body: EditContactBody):
     return {"message": "Updated successfully"}
 
 
-@blueprint.delete("/delete_contact/<int:cid>")
+@blueprint.delete("/delete_contact/<int(max=9223372036854775807):cid>")  # SQLite INTEGER range
 @security_scheme([{"bearer": []}])
 @document_response(Message)
 @document_response(AuthError, 401)

@@ -9,7 +9,9 @@ from ..auth.passwords import DUMMY_HASH, hash_password, verify_password
 from ..auth.tokens import TokenError, TokenIssuer
 from ..store import Store
 from ..timefmt import iso, now_utc
-from .errors import BadRequest, Unauthorized
+from .errors import BadRequest, Forbidden, Unauthorized
+from .pairing import PairingWindow
+from .throttle import LoginThrottle
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
@@ -33,10 +35,13 @@ def check_password_policy(password: str) -> None:
 
 
 class AccountService:
-    def __init__(self, store: Store, tokens: TokenIssuer, bcrypt_rounds: int = 12) -> None:
+    def __init__(self, store: Store, tokens: TokenIssuer, bcrypt_rounds: int = 12,
+                 throttle: LoginThrottle | None = None, pairing: PairingWindow | None = None) -> None:
         self.store = store
         self.tokens = tokens
         self.bcrypt_rounds = bcrypt_rounds
+        self.throttle = throttle or LoginThrottle()
+        self.pairing = pairing or PairingWindow()
 
     def _token_pair(self, user_id: int) -> dict[str, str]:
         return {
@@ -50,12 +55,24 @@ class AccountService:
     def usernames(self) -> list[str]:
         return [r[0] for r in self.store.read().execute("SELECT username FROM users ORDER BY id")]
 
-    def register(self, username: str, password: str) -> dict[str, str]:
+    def _check_may_register(self, local: bool, db=None) -> None:
+        if local or self.pairing.is_open():
+            return
+        users = (db or self.store.read()).execute("SELECT count(*) FROM users").fetchone()[0]
+        if users:
+            raise Forbidden("Registration from the network is closed: "
+                            "open the pairing window in the FaceLink desktop app, then try again")
+
+    def register(self, username: str, password: str, *, local: bool = True) -> dict[str, str]:
+        """Create an account. `local`: the request comes from this machine (in-process
+        callers are); otherwise registration needs the pairing window open, or no account yet."""
+        self._check_may_register(local)  # before bcrypt: refused callers cost nothing
         name = clean_username(username)
         check_password_policy(password)
         password_hash = hash_password(password, self.bcrypt_rounds)  # slow: outside the write lock
         try:
             with self.store.write() as db:
+                self._check_may_register(local, db)  # again, atomically with the insert
                 user_id = db["users"].insert(
                     {"username": name, "password_hash": password_hash, "created_at": iso(now_utc())}
                 ).last_pk
@@ -78,8 +95,12 @@ class AccountService:
             raise Unauthorized("Bad username or password")
         return row[0]
 
-    def login(self, username: str, password: str) -> dict[str, str]:
-        return self._token_pair(self.check_credentials(username, password))
+    def login(self, username: str, password: str, address: str | None = None) -> dict[str, str]:
+        """Tokens for the right password; failed logins are throttled per user
+        and per client `address` (TooManyRequests)."""
+        with self.throttle.attempt(username, address):
+            user_id = self.check_credentials(username, password)
+        return self._token_pair(user_id)
 
     def _existing_user(self, token: str, kind: str) -> int:
         try:

@@ -1,0 +1,89 @@
+"""The OpenAPI document describes every body, parameter and error the server
+answers, and the same models refuse what it does not allow."""
+
+from __future__ import annotations
+
+import pytest
+
+from .support import PASSWORD, bearer, http, register
+
+
+@pytest.fixture
+def alice(live_server) -> dict[str, str]:
+    return bearer(register(live_server, "alice")["access_token"])
+
+
+def test_document_describes_the_raw_upload_body_and_the_errors(live_server):
+    doc = http.get(f"{live_server}/openapi.json").json()
+    upload = doc["paths"]["/api/v1/upload_image"]["post"]
+    assert upload["requestBody"]["required"] is True
+    assert set(upload["requestBody"]["content"]) == {"application/octet-stream", "image/*"}
+    assert upload["requestBody"]["content"]["application/octet-stream"]["schema"] == {
+        "type": "string", "format": "binary"}
+    assert {"200", "400", "401", "413", "415"} <= set(upload["responses"])
+    login = doc["paths"]["/api/v1/login"]["post"]
+    assert login["responses"]["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
+    assert "403" in doc["paths"]["/api/v1/register"]["post"]["responses"]
+    (cid,) = doc["paths"]["/api/v1/delete_contact/{cid}"]["delete"]["parameters"]
+    assert cid["in"] == "path" and cid["schema"] == {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                assert operation["requestBody"]["required"] is True, (method, path)
+            for status, response in operation["responses"].items():
+                assert response["description"] and "\n" not in response["description"], (method, path, status)
+
+
+@pytest.mark.parametrize("cid", ["9223372036854775808", "99999999999999999999999", "-1", "1.5", "abc"])
+def test_contact_ids_outside_sqlite_range_are_not_found_not_a_crash(live_server, alice, cid):
+    """A cid beyond 64 bits used to reach SQLite and answer 500."""
+    response = http.delete(f"{live_server}/api/v1/delete_contact/{cid}", headers=alice)
+    assert response.status_code == 404
+    assert set(response.json()) == {"error"}
+
+
+@pytest.mark.parametrize("body", [
+    {"cid": 2**63}, {"cid": -1}, {"cid": True}, {"cid": "1"}, {"cid": 1.5}, {"cid": 12.0}, {"cid": None},
+    {"cid": 1, "vib_pattern": 2**32}, {"cid": 1, "vib_pattern": -1}, {"cid": 1, "vib_pattern": False},
+    {"cid": 1, "name": ""}, {"cid": 1, "name": "   "}, {"cid": 1, "name": "a\x00b"}, {"cid": 1, "name": "x" * 65},
+    {"cid": 1, "name": 5}, [], "text", None,
+])
+def test_invalid_edit_bodies_are_400(live_server, alice, body):
+    response = http.patch(f"{live_server}/api/v1/edit_contact", json=body, headers=alice)
+    assert response.status_code == 400
+    assert set(response.json()) == {"error"}
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"\xff\xfe", b"[1]", b"null", b'{"username": "a"}'])
+def test_login_bodies_that_are_not_the_documented_object_are_400(live_server, raw):
+    response = http.post(f"{live_server}/api/v1/login", content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and set(response.json()) == {"error"}
+
+
+@pytest.mark.parametrize("body", [
+    {"username": "alice", "password": None}, {"username": "alice", "password:": None},
+    {"username": "alice", "password": 12345678},
+])
+def test_login_password_must_be_a_string(live_server, body):
+    register(live_server, "alice")
+    assert http.post(f"{live_server}/api/v1/login", json=body).status_code == 400
+
+
+def test_both_documented_password_keys_log_in(live_server):
+    register(live_server, "alice")
+    for key in ("password", "password:"):
+        assert http.post(f"{live_server}/api/v1/login", json={"username": "alice", key: PASSWORD}).status_code == 200
+
+
+def test_json_bodies_are_limited_too(live_server, alice):
+    big = {"cid": 1, "name": "x", "padding": "y" * (21 * 1024 * 1024)}
+    response = http.patch(f"{live_server}/api/v1/edit_contact", json=big, headers=alice)
+    assert response.status_code == 413 and set(response.json()) == {"error"}
+    assert http.get(f"{live_server}/health").status_code == 200
+
+
+def test_unknown_routes_and_methods_answer_json(live_server, alice):
+    missing = http.get(f"{live_server}/api/v1/nope", headers=alice)
+    assert missing.status_code == 404 and set(missing.json()) == {"error"}
+    wrong = http.get(f"{live_server}/api/v1/upload_image", headers=alice)
+    assert wrong.status_code == 405 and "POST" in wrong.headers["Allow"] and set(wrong.json()) == {"error"}
