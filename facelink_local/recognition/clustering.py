@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
 from sklearn.cluster import AgglomerativeClustering
 
 CHUNK = 1500
@@ -42,26 +43,25 @@ class _Groups:
         """For each face: (the group of least RMS distance, that distance).
 
         RMS^2 to the members m of a group = |x|^2 - 2 x.c + mean(|m|^2), with c the
-        group's centroid: one matrix product per block of faces, no (faces x
-        groups) matrix kept beyond a block.
+        group's centroid: the last two terms are one matrix product of [x, 1]
+        with [-2c, mean(|m|^2)], a block of faces at a time, so no (faces x
+        groups) matrix is kept beyond a block.
         """
         nearest = np.full(len(x), -1, dtype=np.int64)
         distance = np.full(len(x), np.inf)
-        occupied = self.counts > 0
-        if not occupied.any():
+        if not (self.counts > 0).any():
             return nearest, distance
         counts = np.maximum(self.counts, 1)
-        minus_2c = (self.sums * (-2.0 / counts[:, None])).astype(np.float32).T.copy()  # (D, G)
-        mean_square = np.where(occupied, self.square_sums / counts, np.inf).astype(np.float32)
+        weights = np.empty((self.sums.shape[1] + 1, len(counts)), np.float32)  # (D+1, G)
+        np.multiply(self.sums.T, -2.0 / counts, out=weights[:-1], casting="same_kind")
+        weights[-1] = np.where(self.counts > 0, self.square_sums / counts, np.inf)
         x = np.asarray(x, dtype=np.float32)
         for start in range(0, len(x), BLOCK):
             block = x[start:start + BLOCK]
-            d2 = block @ minus_2c
-            d2 += mean_square
+            d2 = np.hstack([block, np.ones((len(block), 1), np.float32)]) @ weights
             best = d2.argmin(1)
-            rows = np.arange(len(block))
+            squared = d2[np.arange(len(block)), best].astype(np.float64) + np.einsum("ij,ij->i", block, block)
             nearest[start:start + len(block)] = best
-            squared = d2[rows, best].astype(np.float64) + np.einsum("ij,ij->i", block, block)
             distance[start:start + len(block)] = np.sqrt(np.maximum(squared, 0.0))
         return nearest, distance
 
@@ -75,7 +75,10 @@ class _Groups:
             self.square_sums = np.r_[self.square_sums, np.zeros(grow)]
             self.counts = np.r_[self.counts, np.zeros(grow, dtype=np.int64)]
         x = np.asarray(x, dtype=np.float32)
-        np.add.at(self.sums, labels, x)
+        # Per-group sums as a sparse (groups x faces) one-hot product: far faster than np.add.at.
+        one_hot = csr_matrix((np.ones(len(labels), np.float32), (labels, np.arange(len(labels)))),
+                             shape=(len(self.counts), len(labels)))
+        self.sums += one_hot @ x
         self.square_sums += np.bincount(labels, weights=np.einsum("ij,ij->i", x, x), minlength=len(self.counts))
         self.counts += np.bincount(labels, minlength=len(self.counts))
 
