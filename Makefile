@@ -30,6 +30,9 @@ test: setup
 bench: setup
 	$(BIN)/python -m bench.bench_server
 
+quality: setup
+	$(BIN)/python -m bench.quality
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
 

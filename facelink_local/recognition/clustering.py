@@ -18,16 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
 from sklearn.cluster import AgglomerativeClustering
 
-from .distances import pairwise
-
 CHUNK = 1500
+BLOCK = 128  # new faces compared with every group at once: BLOCK x groups float32 scratch
 
 
 @dataclass
 class _Groups:
-    """Running sums per group, enough for centroid and spread."""
+    """Running sums per group, enough for the RMS distance of a face to the group's members."""
 
     sums: NDArray[np.float64]  # (G, D)
     square_sums: NDArray[np.float64]  # (G,)  sum of |x|^2
@@ -35,35 +35,52 @@ class _Groups:
 
     @classmethod
     def from_labels(cls, embeddings: NDArray[np.float32], labels: NDArray[np.int64], n_groups: int, dim: int) -> "_Groups":
-        sums = np.zeros((n_groups, dim))
-        square_sums = np.zeros(n_groups)
-        counts = np.zeros(n_groups, dtype=np.int64)
-        if len(labels):
-            e = embeddings.astype(np.float64)
-            np.add.at(sums, labels, e)
-            np.add.at(square_sums, labels, (e * e).sum(1))
-            np.add.at(counts, labels, 1)
-        return cls(sums, square_sums, counts)
+        groups = cls(np.zeros((n_groups, dim)), np.zeros(n_groups), np.zeros(n_groups, dtype=np.int64))
+        groups.add(labels, embeddings)
+        return groups
 
-    def rms_distance(self, x: NDArray[np.float32]) -> NDArray[np.float64]:
-        """(N, G): sqrt(mean over members of |x - member|^2)."""
+    def nearest(self, x: NDArray[np.float32]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """For each face: (the group of least RMS distance, that distance).
+
+        RMS^2 to the members m of a group = |x|^2 - 2 x.c + mean(|m|^2), with c the
+        group's centroid: the last two terms are one matrix product of [x, 1]
+        with [-2c, mean(|m|^2)], a block of faces at a time, so no (faces x
+        groups) matrix is kept beyond a block.
+        """
+        nearest = np.full(len(x), -1, dtype=np.int64)
+        distance = np.full(len(x), np.inf)
+        if not (self.counts > 0).any():
+            return nearest, distance
         counts = np.maximum(self.counts, 1)
-        centroids = self.sums / counts[:, None]
-        spread = self.square_sums / counts - (centroids * centroids).sum(1)
-        d2 = pairwise(x, centroids.astype(np.float32)).astype(np.float64) ** 2 + np.maximum(spread, 0)[None, :]
-        d2[:, self.counts == 0] = np.inf
-        return np.sqrt(d2)
+        weights = np.empty((self.sums.shape[1] + 1, len(counts)), np.float32)  # (D+1, G)
+        np.multiply(self.sums.T, -2.0 / counts, out=weights[:-1], casting="same_kind")
+        weights[-1] = np.where(self.counts > 0, self.square_sums / counts, np.inf)
+        x = np.asarray(x, dtype=np.float32)
+        for start in range(0, len(x), BLOCK):
+            block = x[start:start + BLOCK]
+            d2 = np.hstack([block, np.ones((len(block), 1), np.float32)]) @ weights
+            best = d2.argmin(1)
+            squared = d2[np.arange(len(block)), best].astype(np.float64) + np.einsum("ij,ij->i", block, block)
+            nearest[start:start + len(block)] = best
+            distance[start:start + len(block)] = np.sqrt(np.maximum(squared, 0.0))
+        return nearest, distance
 
-    def add(self, label: int, x: NDArray[np.float32]) -> None:
-        if label >= len(self.counts):
-            grow = label + 1 - len(self.counts)
+    def add(self, labels: NDArray[np.int64], x: NDArray[np.float32]) -> None:
+        """Add faces `x` to groups `labels` (growing the arrays for new labels)."""
+        if not len(labels):
+            return
+        grow = int(labels.max()) + 1 - len(self.counts)
+        if grow > 0:
             self.sums = np.vstack([self.sums, np.zeros((grow, self.sums.shape[1]))])
             self.square_sums = np.r_[self.square_sums, np.zeros(grow)]
             self.counts = np.r_[self.counts, np.zeros(grow, dtype=np.int64)]
-        x64 = x.astype(np.float64)
-        self.sums[label] += x64
-        self.square_sums[label] += float(x64 @ x64)
-        self.counts[label] += 1
+        x = np.asarray(x, dtype=np.float32)
+        # Per-group sums as a sparse (groups x faces) one-hot product: far faster than np.add.at.
+        one_hot = csr_matrix((np.ones(len(labels), np.float32), (labels, np.arange(len(labels)))),
+                             shape=(len(self.counts), len(labels)))
+        self.sums += one_hot @ x
+        self.square_sums += np.bincount(labels, weights=np.einsum("ij,ij->i", x, x), minlength=len(self.counts))
+        self.counts += np.bincount(labels, minlength=len(self.counts))
 
 
 def assign(existing: NDArray[np.float32], existing_labels: NDArray[np.int64],
@@ -76,12 +93,8 @@ def assign(existing: NDArray[np.float32], existing_labels: NDArray[np.int64],
     next_label = n_groups
     for start in range(0, len(new), CHUNK):
         chunk = new[start:start + CHUNK]
-        joined = np.full(len(chunk), -1, dtype=np.int64)
-        if len(groups.counts):
-            rms = groups.rms_distance(chunk)
-            nearest = rms.argmin(1)
-            ok = rms[np.arange(len(chunk)), nearest] < threshold
-            joined[ok] = nearest[ok]
+        nearest, distance = groups.nearest(chunk)
+        joined = np.where(distance < threshold, nearest, -1)
         loose = np.flatnonzero(joined < 0)
         if len(loose) == 1:
             joined[loose[0]] = next_label
@@ -91,8 +104,7 @@ def assign(existing: NDArray[np.float32], existing_labels: NDArray[np.int64],
                                             linkage="average", metric="euclidean").fit_predict(chunk[loose])
             joined[loose] = local + next_label
             next_label += int(local.max()) + 1
-        for i, label in enumerate(joined):
-            groups.add(int(label), chunk[i])
+        groups.add(joined, chunk)
         labels[start:start + len(chunk)] = joined
     return labels
 

@@ -1,13 +1,19 @@
 """Open-set matching: a face is a contact only when it is close AND unambiguous.
 
-A face matches contact A when its distance to A (the nearest of A's reference
+A face matches contact A when its distance to A (to the mean of A's reference
 faces) is under `threshold`, and the next contact is at least `margin`
 further away. Within one photo a contact matches at most one face: the closest.
+
+The mean of a contact's references is a steadier picture of the person than
+any one reference: with 3 references it recognized 96% of unseen photos where
+the nearest reference recognized 87%, at the threshold where neither accepted
+a stranger (docs/quality.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +37,14 @@ class Gallery:
     def empty(self) -> bool:
         return len(self.contact_ids) == 0
 
+    @cached_property
+    def centroids(self) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """(contact ids (C,), mean reference embedding of each (C, D)), computed once per gallery."""
+        starts = np.flatnonzero(np.r_[True, self.contact_ids[1:] != self.contact_ids[:-1]])
+        counts = np.diff(np.r_[starts, len(self.contact_ids)])
+        sums = np.add.reduceat(self.embeddings.astype(np.float64), starts, axis=0)
+        return self.contact_ids[starts], (sums / counts[:, None]).astype(np.float32)
+
 
 @dataclass(frozen=True)
 class Match:
@@ -39,13 +53,12 @@ class Match:
 
 
 def contact_distances(probes: NDArray[np.float32], gallery: Gallery) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """Distance of each probe to each contact (nearest reference face).
+    """Distance of each probe to each contact (to the mean of its reference faces).
 
     Returns (contact ids (C,), distances (N, C)).
     """
-    per_reference = pairwise(probes, gallery.embeddings)
-    starts = np.flatnonzero(np.r_[True, gallery.contact_ids[1:] != gallery.contact_ids[:-1]])
-    return gallery.contact_ids[starts], np.minimum.reduceat(per_reference, starts, axis=1)
+    cids, centroids = gallery.centroids
+    return cids, pairwise(probes, centroids)
 
 
 def match_faces(probes: NDArray[np.float32], gallery: Gallery, threshold: float,

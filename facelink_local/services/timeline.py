@@ -34,16 +34,20 @@ class TimelineService:
         return deleted
 
     def _loose(self, user_id: int):
-        rows = self.store.read().execute(
+        # Streamed into one buffer: holding every row's blob as its own bytes object
+        # as well would double the memory of a pull over many faces.
+        ids, cluster_ids, blobs = [], [], bytearray()
+        for face_id, cluster_id, blob in self.store.read().execute(
             "SELECT id, cluster_id, embedding FROM faces "
             "WHERE user_id = ? AND contact_id IS NULL AND engine = ? ORDER BY id",
             [user_id, self.engine_id],
-        ).fetchall()
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        cluster_ids = [r[1] for r in rows]
-        embeddings = (np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), -1)
-                      if rows else np.zeros((0, 128), np.float32))
-        return ids, cluster_ids, embeddings
+        ):
+            ids.append(face_id)
+            cluster_ids.append(cluster_id)
+            blobs += blob
+        embeddings = (np.frombuffer(blobs, dtype="<f4").reshape(len(ids), -1)
+                      if ids else np.zeros((0, 128), np.float32))
+        return np.array(ids, dtype=np.int64), cluster_ids, embeddings
 
     def update_clusters(self, user_id: int) -> int:
         """Put new loose faces into clusters (joining existing ones first). Returns how many."""

@@ -1,0 +1,235 @@
+"""Recognition quality and scale, measured through the real pipeline.
+
+    python -m bench.quality [--faces DIR] [--engine dlib] [--skip-scale]
+
+Reads `<faces>/identities/<person>/<photo>` (and `<faces>/edge/` when there),
+writes `docs/quality.md` and its plots in `docs/quality/`. Defaults are chosen
+on a seeded half of the people and reported on the other half.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from facelink_local.config import Settings, Tuning
+from facelink_local.hub import limit_native_threads
+
+from . import detection, plots, recognition, scale
+from .metrics import equal_error_rate, rates_at, roc, tar_at_far
+from .photos import OUT, Analyzer, labeled_faces, list_identities
+from .report import Report
+from .synthetic import FaceModel, compare
+
+REPO = Path(__file__).resolve().parent.parent
+THRESHOLDS = [round(t, 2) for t in np.arange(0.36, 0.625, 0.02)]
+MARGINS = [0.0, 0.02, 0.04, 0.06, 0.08, 0.10]
+CLUSTER_THRESHOLDS = [round(t, 2) for t in np.arange(0.44, 0.665, 0.02)]
+PULLS = [1, 5, 20]  # how many pull_timeline calls the faces arrive over
+REFS = 3  # reference faces per enrolled contact in the main protocol
+TARGET_RECOGNIZED = 0.90
+TARGET_PRECISION = 0.99
+TARGET_RECALL = 0.90
+
+
+def machine() -> dict[str, str]:
+    import dlib
+    import sklearn
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or "unknown"
+    return {"cpu": cpu, "cores": str(__import__("os").cpu_count()), "python": platform.python_version(),
+            "numpy": np.__version__, "scikit-learn": sklearn.__version__, "dlib": dlib.__version__,
+            "os": platform.platform()}
+
+
+# ---------------------------------------------------------------- choices
+
+def choose_matching(grid: dict) -> tuple[float, float]:
+    """Most photos recognized with no stranger accepted and no wrong person;
+    ties go to the lower threshold, then the larger margin (both safer)."""
+    safe = [(k, o) for k, o in grid.items() if o.wrong == 0 and o.strangers_accepted == 0]
+    (threshold, margin), _ = max(safe, key=lambda ko: (ko[1].recognized, -ko[0][0], ko[0][1]))
+    return threshold, margin
+
+
+def choose_clustering(runs: dict, pulls: list[int]) -> float:
+    """Best pairwise recall (mean over arrival orders, with the faces arriving over
+    `pulls[1]` pulls) among thresholds whose mean precision is >= target for
+    every number of pulls."""
+    ok = [t for t in CLUSTER_THRESHOLDS
+          if all(runs[(t, p)].mean("pairwise_precision") >= TARGET_PRECISION for p in pulls)]
+    return max(ok, key=lambda t: (runs[(t, pulls[1])].mean("pairwise_recall"), -t))
+
+
+def nearest_reference_identify(trials, threshold: float, margin: float) -> recognition.Outcomes:
+    """The matching rule before this evaluation (contact distance = nearest
+    reference), for comparison; otherwise the same decision as match_faces."""
+    from facelink_local.recognition.distances import pairwise
+
+    total = recognition.Outcomes()
+    for trial in trials:
+        g = trial.gallery
+        starts = np.flatnonzero(np.r_[True, g.contact_ids[1:] != g.contact_ids[:-1]])
+        per_contact = np.minimum.reduceat(pairwise(trial.probes, g.embeddings), starts, axis=1)
+        cids = g.contact_ids[starts]
+        for row, truth in zip(per_contact, trial.truth):
+            order = np.argsort(row)
+            d1, d2 = row[order[0]], (row[order[1]] if len(row) > 1 else np.inf)
+            match = cids[order[0]] if d1 < threshold and d2 - d1 >= margin else None
+            if truth < 0:
+                total.strangers += 1
+                total.strangers_accepted += match is not None
+            else:
+                total.known += 1
+                total.missed += match is None
+                total.right += match is not None and match == truth
+                total.wrong += match is not None and match != truth
+    return total
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--faces", type=Path, default=REPO.parent / "shared" / "faces",
+                        help="folder with identities/<person>/<photo> (and optionally edge/)")
+    parser.add_argument("--identities", type=Path, default=None,
+                        help="a <person>/<photo> folder to use instead of FACES/identities")
+    parser.add_argument("--engine", default="dlib")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=REPO / "docs")
+    parser.add_argument("--skip-scale", action="store_true", help="quality only (fast)")
+    parser.add_argument("--pull-sizes", default="1000,10000,100000")
+    parser.add_argument("--contact-counts", default="100,1000,10000")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    limit_native_threads()  # as the hub does: one BLAS thread
+    settings, tuning = Settings(), Tuning()
+    identities_dir = args.identities or args.faces / "identities"
+    people = list_identities(identities_dir)
+    analyzer = Analyzer(args.engine, settings.max_decode_side)
+    report = Report(args.out, command=_command(argv), engine_id=analyzer.engine.id, machine=machine(),
+                    date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+
+    # -- the photos through the pipeline
+    paths = [p for photos in people.values() for p in photos]
+    analyses = analyzer.analyze_files(paths, "embedding identities")
+    by_path = {a.path: a for a in analyses}
+    faces = labeled_faces(analyses, settings.min_face_px)
+    tune_people, report_people = recognition.split_people(faces.people, args.seed)
+    halves = {"tune": faces.subset(set(tune_people)), "report": faces.subset(set(report_people))}
+    report.dataset(identities_dir, people, faces, tune_people, report_people, settings.min_face_px)
+
+    # -- verification
+    verification = {}
+    for name, half in halves.items():
+        pairs = recognition.verification_pairs(half, seed=args.seed)
+        eer, eer_threshold = equal_error_rate(pairs.genuine, pairs.impostor)
+        verification[name] = {
+            "pairs": pairs, "roc": roc(pairs.genuine, pairs.impostor), "eer": eer, "eer_threshold": eer_threshold,
+            "tar@1e-2": tar_at_far(pairs.genuine, pairs.impostor, 1e-2),
+            "tar@1e-3": tar_at_far(pairs.genuine, pairs.impostor, 1e-3),
+        }
+
+    # -- open-set identification
+    trials = {name: recognition.identification_trials(half, repeats=20, refs=REFS, enrolled_share=0.6,
+                                                       seed=args.seed + 1)
+              for name, half in halves.items()}
+    grids = {name: recognition.identification_grid(t, THRESHOLDS, MARGINS, f"identification ({name})")
+             for name, t in trials.items()}
+    threshold, margin = choose_matching(grids["tune"])
+    nearest = {name: {t: nearest_reference_identify(trials[name], t, margin) for t in THRESHOLDS}
+               for name in trials}
+    nearest_threshold = max((t for t in THRESHOLDS if nearest["tune"][t].strangers_accepted == 0
+                             and nearest["tune"][t].wrong == 0), default=THRESHOLDS[0])
+    other_refs = {}
+    for refs in (1, 5):
+        t_refs = recognition.identification_trials(halves["report"], repeats=20, refs=refs, enrolled_share=0.6,
+                                                   seed=args.seed + 1)
+        other_refs[refs] = recognition.identify(t_refs, threshold, margin)
+
+    # -- clustering
+    sweeps = {name: recognition.clustering_sweep(half, CLUSTER_THRESHOLDS, PULLS, orders=10, seed=args.seed + 2,
+                                                 desc=f"clustering ({name})")
+              for name, half in halves.items()}
+    cluster_threshold = choose_clustering(sweeps["tune"], PULLS)
+
+    for name in verification:
+        verification[name]["at_default"] = rates_at(verification[name]["pairs"].genuine,
+                                                    verification[name]["pairs"].impostor, threshold)
+    report.verification(verification, threshold, plots.verification(args.out, verification, threshold))
+    report.identification(grids, threshold, margin, THRESHOLDS, MARGINS, nearest, nearest_threshold, other_refs,
+                          REFS, TARGET_RECOGNIZED,
+                          plots.identification(args.out, grids, nearest, threshold, margin, THRESHOLDS))
+    report.clustering(sweeps, cluster_threshold, PULLS, CLUSTER_THRESHOLDS, TARGET_PRECISION, TARGET_RECALL,
+                      plots.clustering(args.out, sweeps, cluster_threshold, PULLS, CLUSTER_THRESHOLDS))
+
+    # -- detection and face size
+    edge_dir = args.faces / "edge"
+    if edge_dir.is_dir():
+        edge = analyzer.analyze_files(sorted(p for p in edge_dir.iterdir() if p.is_file()), "edge photos")
+        rows = detection.edge_table(edge, args.faces / "SOURCES.md", settings.min_face_px)
+        report.detection(rows, settings.min_face_px, edge)
+    targets = [24, 32, 40, 48, 56, 64, 80, 96]
+    size_rows = {}
+    probes = sum(2 for photos in people.values() if len(photos) >= 5)
+    with tqdm(total=len(targets) * probes, desc="face size", leave=False) as bar:
+        for name, names in (("tune", tune_people), ("report", report_people)):
+            size_rows[name] = detection.face_size_study(analyzer, by_path, {n: people[n] for n in names}, targets,
+                                                        threshold, margin, progress=bar)
+    report.face_size(size_rows, settings.min_face_px, plots.face_size(args.out, size_rows, settings.min_face_px))
+
+    # -- the defaults
+    chosen = {"match_threshold": threshold, "match_margin": margin, "cluster_threshold": cluster_threshold}
+    report.defaults(chosen, tuning, grids, sweeps, verification, PULLS, settings.min_face_px)
+
+    # -- scale
+    if not args.skip_scale:
+        model = FaceModel.fit(faces)
+        model_path = OUT / "face-model.npz"
+        model_path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(model_path)
+        realism = compare(model, faces, seed=args.seed)
+        sizes = [int(s) for s in args.pull_sizes.split(",")]
+        with tqdm(total=2 * len(sizes), desc="pull_timeline", leave=False) as bar:
+            pulls = scale.run_pulls(sizes, model_path, args.seed, bar)
+        contacts = [int(c) for c in args.contact_counts.split(",")]
+        matching = scale.measure_matching(model, contacts, refs=5, threshold=tuning.match_threshold,
+                                          margin=tuning.match_margin, seed=args.seed)
+        small = next(p for p in paths if by_path[p].size == (250, 250))
+        large = max((p for p in paths if by_path[p].faces), key=lambda p: p.stat().st_size)
+        uploads, gallery_load = scale.measure_upload([small, large], model, gallery_contacts=1000, refs=5,
+                                                     repeats=5, seed=args.seed, engine_name=args.engine)
+        report.scale(realism, pulls, matching, uploads, gallery_load,
+                     plots.scale(args.out, pulls, matching, uploads))
+
+    report.write(run_seconds=time.monotonic() - started, computed=analyzer.computed)
+    print(f"wrote {report.path} in {time.monotonic() - started:.0f} s "
+          f"({analyzer.computed} photos analysed, the rest from {analyzer.cache_path.name})")
+
+
+def _command(argv: list[str] | None) -> str:
+    import sys
+
+    rest = argv if argv is not None else sys.argv[1:]
+    return " ".join(["python -m bench.quality", *rest])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,394 @@
+"""docs/quality.md: the numbers, tables and plots of one run, in plain markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def pct(x: float, digits: int = 1) -> str:
+    return "n/a" if x != x else f"{100 * x:.{digits}f}%"
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def images(names: list[str]) -> str:
+    return "\n".join(f"![{Path(n).stem.replace('_', ' ')}]({n})" for n in names)
+
+
+class Report:
+    def __init__(self, out: Path, command: str, engine_id: str, machine: dict, date: str) -> None:
+        self.out = out
+        self.path = out / "quality.md"
+        self.command = command
+        self.engine_id = engine_id
+        self.machine = machine
+        self.date = date
+        self.summary: list[str] = []
+        self.sections: list[str] = []
+
+    # ------------------------------------------------------------ sections
+
+    def dataset(self, folder: Path, people: dict, faces, tune: list[str], report: list[str], min_face_px: int) -> None:
+        photos = sum(len(v) for v in people.values())
+        lost = [f"`{p.parent.name}/{p.name}`" for p in faces.no_face + faces.undecodable]
+        self.split = (tune, report)
+        self.sections.append(f"""## The photos
+
+`{folder.name}/`: {len(people)} people, {photos} photos. Each photo goes through the upload pipeline
+(`decode_image(data, max_side={_max_side()})` then `engine.analyze`) and keeps its largest face of at least
+`min_face_px` = {min_face_px} px. Photos where no face was found: {len(lost)}{': ' + ', '.join(lost) if lost else ''}.
+
+People are split once, with a fixed seed, into a **tuning half** ({len(tune)} people, {_count(faces, tune)} faces),
+on which the defaults are chosen, and a **reporting half** ({len(report)} people, {_count(faces, report)} faces),
+on which they are reported. Nobody is in both.
+
+- tuning: {', '.join(tune)}
+- reporting: {', '.join(report)}
+
+Caveat: the photo set was curated with this same dlib model (photos farther than 0.55 from their folder's
+medoid, and near-duplicates, were dropped; see `SOURCES.md`), and most photos are 250x250 LFW press photos.
+Real wearable-camera photos will be harder: these numbers are an upper bound, and the margins of safety
+below matter more than the last percent.""")
+
+    def verification(self, results: dict, threshold: float, plots: list[str]) -> None:
+        rows = []
+        for name, r in results.items():
+            p = r["pairs"]
+            d = r["at_default"]
+            rows.append([name, len(p.genuine), f"{len(p.impostor)} (all)" if len(p.impostor) == p.impostor_total
+                         else f"{len(p.impostor)} of {p.impostor_total}", f"{pct(r['eer'], 2)} at {r['eer_threshold']:.3f}",
+                         f"{pct(r['tar@1e-2'][0])} (t {r['tar@1e-2'][1]:.3f})",
+                         f"{pct(r['tar@1e-3'][0])} (t {r['tar@1e-3'][1]:.3f})",
+                         pct(d["tar"]), pct(d["far"], 2), pct(d["accuracy"], 2), pct(d["balanced_accuracy"], 2)])
+            if name == "report":
+                self.summary.append(f"- Verification (reporting half): EER {pct(r['eer'], 2)}; TAR "
+                                    f"{pct(r['tar@1e-3'][0])} at FAR 1e-3; at threshold {threshold}: "
+                                    f"{pct(d['tar'])} of same-person pairs accepted, {pct(d['far'], 2)} of "
+                                    f"different-person pairs accepted.")
+        self.sections.append(f"""## Verification: is this pair of photos the same person?
+
+Every same-person pair and every different-person pair of faces within a half; a pair is accepted when its
+distance is below the threshold. Accuracy counts every pair (different-person pairs outnumber same-person
+pairs about 20 to 1); balanced accuracy is the mean of the two accept/reject rates.
+
+{table(["half", "same-person pairs", "different-person pairs", "EER", "TAR at FAR 1e-2", "TAR at FAR 1e-3",
+        f"TAR at {threshold}", f"FAR at {threshold}", f"accuracy at {threshold}", "balanced accuracy"], rows)}
+
+{images(plots)}""")
+
+    def identification(self, grids, threshold, margin, thresholds, margins, nearest, nearest_threshold, other_refs,
+                       refs, target, plots) -> None:
+        report, tune = grids["report"], grids["tune"]
+        o = report[(threshold, margin)]
+        self.identified = o
+        rows = []
+        for t in thresholds:
+            a, b = tune[(t, margin)], report[(t, margin)]
+            n = nearest["report"][t]
+            rows.append([f"**{t}**" if t == threshold else t, pct(a.recognized), f"{a.wrong}", f"{a.strangers_accepted}",
+                         pct(b.recognized), pct(b.missed / b.known), f"{b.wrong}", f"{b.strangers_accepted} of {b.strangers}",
+                         f"{pct(n.recognized)} / {n.wrong} / {n.strangers_accepted}"])
+        margin_rows = []
+        for m in margins:
+            a, b = tune[(threshold, m)], report[(threshold, m)]
+            margin_rows.append([f"**{m}**" if m == margin else m, pct(a.recognized), a.wrong, a.strangers_accepted,
+                                pct(b.recognized), b.wrong, b.strangers_accepted])
+        # the worst case over all margins: does the margin ever matter here?
+        near_o = nearest["report"][nearest_threshold]
+        ref_rows = [[r, pct(x.recognized), x.missed, x.wrong, f"{x.strangers_accepted} of {x.strangers}"]
+                    for r, x in sorted({**other_refs, refs: o}.items())]
+        ok = o.wrong == 0 and o.strangers_accepted == 0 and o.recognized >= target
+        self.summary.append(
+            f"- Identification at threshold {threshold}, margin {margin} (reporting half, {refs} reference photos "
+            f"per contact): {pct(o.recognized)} of {o.known} unseen photos of contacts recognized, {o.missed} missed, "
+            f"{o.wrong} given to the wrong contact, {o.strangers_accepted} of {o.strangers} stranger photos "
+            f"accepted as a contact: target {'met' if ok else 'NOT met'}.")
+        self.sections.append(f"""## Open-set identification, as an upload does it
+
+Each trial enrols {refs} random photos of each of 60% of the half's people as contacts (a contact's reference
+faces), then sends every other photo of them (unseen photos: they should be recognized) and every photo of the
+other 40% (strangers: they should stay unknown) through `match_faces`, one photo per call, as uploads do.
+20 seeded trials per half, the same trials for every threshold and margin. "Wrong" is an enrolled person
+answered as another contact; "strangers accepted" is a never-enrolled person answered as some contact.
+
+At margin {margin}, across thresholds (tuning half: recognized / wrong / strangers accepted; then the
+reporting half in full; last column: the matching rule before this evaluation, contact distance = its nearest
+reference, on the reporting half):
+
+{table(["threshold", "tune: recognized", "tune: wrong", "tune: strangers", "report: recognized", "report: missed",
+        "report: wrong", "report: strangers accepted", "report, nearest-reference rule: recognized / wrong / strangers"],
+       rows)}
+
+At threshold {threshold}, across margins:
+
+{table(["margin", "tune: recognized", "tune: wrong", "tune: strangers", "report: recognized", "report: wrong",
+        "report: strangers"], margin_rows)}
+
+With fewer or more reference photos per contact (reporting half, threshold {threshold}, margin {margin}):
+
+{table(["references per contact", "recognized", "missed", "wrong", "strangers accepted"], ref_rows)}
+
+The old rule (nearest reference), tuned the same way on the tuning half, stops at threshold
+{nearest_threshold} and then recognizes {pct(near_o.recognized)} on the reporting half ({near_o.wrong} wrong,
+{near_o.strangers_accepted} strangers): one reference photo close by chance to a stranger is enough for it to
+accept the stranger, while the mean of several references is a steadier picture of the person.
+
+{images(plots)}""")
+
+    def clustering(self, sweeps, chosen, pulls, thresholds, target_p, target_r, plots) -> None:
+        rep, tune = sweeps["report"], sweeps["tune"]
+        rows = []
+        for t in thresholds:
+            row = [f"**{t}**" if t == chosen else t]
+            for p in pulls:
+                a, b = tune[(t, p)], rep[(t, p)]
+                row += [f"{a.mean('pairwise_precision'):.3f} / {a.mean('pairwise_recall'):.3f}",
+                        f"{b.mean('pairwise_precision'):.3f} / {b.mean('pairwise_recall'):.3f}"]
+            rows.append(row)
+        header = ["threshold"] + [f"{h}, {p} pull{'s' if p > 1 else ''}: P / R" for p in pulls for h in ("tune", "report")]
+        detail = []
+        for p in pulls:
+            r = rep[(chosen, p)]
+            detail.append([p, f"{r.mean('pairwise_precision'):.4f} (worst {r.worst('pairwise_precision'):.4f})",
+                           f"{r.mean('pairwise_recall'):.3f} (worst {r.worst('pairwise_recall'):.3f})",
+                           f"{r.mean('bcubed_precision'):.3f} / {r.mean('bcubed_recall'):.3f} / {r.mean('bcubed_f'):.3f}",
+                           f"{r.mean('clusters'):.1f} for {r.scores[0].people} people",
+                           f"{r.mean('clusters_per_person'):.2f} (worst {r.worst('clusters_per_person'):.2f})",
+                           f"{r.mean('people_merged'):.1f} (worst {r.worst('people_merged'):.0f})"])
+        main = rep[(chosen, pulls[1])]
+        ok = main.mean("pairwise_precision") >= target_p and main.mean("pairwise_recall") >= target_r
+        self.clustered = main
+        self.summary.append(
+            f"- Clustering at threshold {chosen} (reporting half, faces arriving over {pulls[1]} pulls): pairwise "
+            f"precision {main.mean('pairwise_precision'):.3f}, recall {main.mean('pairwise_recall'):.3f}, BCubed F "
+            f"{main.mean('bcubed_f'):.3f}, {main.mean('clusters_per_person'):.2f} clusters per person, "
+            f"{main.mean('people_merged'):.1f} people merged: target {'met' if ok else 'NOT met'}"
+            + ("" if ok else f" (precision >= {target_p} and recall >= {target_r} wanted)") + ".")
+        self.sections.append(f"""## Clustering of unknown faces, as pull_timeline does it
+
+All faces of a half, as unknown faces, arrive in a random order (10 seeded orders) and are clustered by
+`clustering.assign` the way `TimelineService.update_clusters` does on each pull: the faces that arrived since
+the last pull against the clusters made so far. "1 pull" clusters everything at once; "{pulls[1]} pulls" and
+"{pulls[2]} pulls" feed the same faces in {pulls[1]} and {pulls[2]} batches (the incremental path, where a
+cluster once made is never merged with another). Means over the orders:
+
+{table(header, rows)}
+
+At the chosen threshold {chosen}, reporting half:
+
+{table(["pulls", "pairwise precision", "pairwise recall", "BCubed P / R / F", "clusters", "clusters per person",
+        "people merged (in a cluster with another person)"], detail)}
+
+{images(plots)}""")
+
+    def detection(self, rows, min_face_px: int, analyses) -> None:
+        body = []
+        for r in rows:
+            body.append([f"`{r.file}`", r.kind, r.decoded, r.found, r.found_any,
+                         r.smallest if r.smallest is not None else "",
+                         "" if r.sources_count is None else r.sources_count,
+                         "" if r.expected is None else r.expected])
+        groups = [r for r in rows if r.kind == "group"]
+        no_face = [r for r in rows if r.kind == "no face"]
+        exif = [r for r in rows if r.kind == "EXIF-oriented"]
+        rotated = [r for r in rows if r.kind == "rotated pixels, no EXIF"]
+        counted = [r for r in groups if r.expected is not None]
+        found = sum(r.found for r in counted)
+        found_any = sum(r.found_any for r in counted)
+        expected = sum(r.expected for r in counted)
+        sources = sum(r.sources_count or 0 for r in counted)
+        false_faces = sum(r.found_any for r in no_face)
+        self.summary.append(
+            f"- Detection (edge/): {found_any} faces detected in {len(counted)} group photos with known counts "
+            f"({expected} faces in them, {sources} noted in SOURCES.md for dlib), {found} of them at least "
+            f"min_face_px wide; {false_faces} false faces on {len(no_face)} no-face photos; "
+            f"{sum(r.found > 0 for r in exif)} of {len(exif)} EXIF-oriented photos have their face found; "
+            f"{sum(r.found > 0 for r in rotated)} of {len(rotated)} photos rotated without EXIF do.")
+        self.sections.append(f"""## Detection on edge cases (`edge/`)
+
+Each file through `decode_image` and the engine. "found" counts faces of at least `min_face_px` = {min_face_px}
+px (embedded and matched); "any size" counts every face the detector returned. "SOURCES.md" is the count noted
+there for dlib HOG (upsample 1); "in the photo" is the number of faces from the file name or its annotations.
+
+- Group photos with a known count: {found_any} faces detected of {expected} in them ({sources} noted in
+  SOURCES.md for the same detector), {found} of them at least `min_face_px` wide. The detector's smallest box is
+  about 37 px; a `min_face_px` above that drops those faces (most of the 8-face photo's). The crowd photo's ~20
+  faces are about 20 px: too small for HOG at one upsampling.
+- No-face photos: {false_faces} false faces.
+- EXIF-oriented photos: faces found in {sum(r.found > 0 for r in exif)} of {len(exif)} (decode_image applies
+  the orientation). Pixels rotated without an EXIF tag: {sum(r.found > 0 for r in rotated)} of {len(rotated)}
+  (a frontal detector does not find sideways or upside-down faces; the hub does not try other rotations).
+
+{table(["file", "kind", "decoded", "found", "any size", "smallest (px)", "SOURCES.md", "in the photo"], body)}""")
+
+    def face_size(self, rows: dict, min_face_px: int, plots: list[str]) -> None:
+        body = []
+        for name in ("tune", "report"):
+            for r in rows[name]:
+                sides = f"{int(np.median(r.sides))}" if r.sides else ""
+                body.append([name, r.target, sides, f"{r.detected} of {r.probes}", r.right, r.wrong,
+                             r.strangers_accepted])
+        self.sections.append(f"""## How small a face still works (`min_face_px`)
+
+Two photos of each person (with at least 5 photos) are shrunk so that their face is about N px wide, sent
+through the pipeline, and matched (ignoring `min_face_px`) against contacts enrolled with 3 other full-size
+photos of everyone in the half; the same face is also matched against the contacts without its own person,
+where any match is a stranger accepted.
+
+{table(["half", "face width aimed at (px)", "found width (median px)", "face found", "recognized", "wrong contact",
+        "accepted as a stranger's contact"], body)}
+
+{images(plots)}""")
+        self.face_size_rows = rows
+
+    def _face_size_reason(self, min_face_px: int) -> str:
+        rows = getattr(self, "face_size_rows", None)
+        if not rows:
+            return ""
+
+        def share(name: str, small: bool) -> tuple[int, int, int]:
+            picked = [r for r in rows[name] if r.sides and (np.median(r.sides) < min_face_px) == small]
+            return (sum(r.right for r in picked), sum(r.detected for r in picked),
+                    sum(r.strangers_accepted for r in picked))
+
+        parts = []
+        for name in ("tune", "report"):
+            small, large = share(name, True), share(name, False)
+            parts.append(f"{name} half: {pct(small[0] / max(small[1], 1), 0)} of the faces found below it recognized "
+                         f"({small[2]} accepted as a stranger's contact) against {pct(large[0] / max(large[1], 1), 0)} "
+                         f"of the larger ones ({large[2]})")
+        return ("HOG at one upsampling finds nothing much smaller than its ~37 px window, and the faces it finds "
+                "there are recognized less often (" + "; ".join(parts) + "). Lowering it would match more faces in "
+                "group photos, but with noisier embeddings, for the users most hurt by a wrong match; the data does "
+                "not make a case for it.")
+
+    def defaults(self, chosen: dict, tuning, grids, sweeps, verification, pulls, min_face_px: int) -> None:
+        current = {k: getattr(tuning, k) for k in chosen}
+        same = all(abs(current[k] - v) < 1e-9 for k, v in chosen.items())
+        rows = [[k, v, current[k]] for k, v in chosen.items()]
+        self.chosen = chosen
+        self.defaults_section = f"""## The defaults, and why
+
+Chosen on the tuning half only, by these rules:
+
+- `match_threshold`, `match_margin`: of all (threshold, margin) pairs with **no stranger accepted and no wrong
+  contact** on the tuning half, the one that recognizes the most unseen photos; ties go to the lower threshold,
+  then the larger margin. A stranger taken for a contact is the worst mistake here, so the rule never trades
+  one for recognition.
+- `cluster_threshold`: the highest pairwise recall with the faces arriving over {pulls[1]} pulls, among the
+  thresholds whose pairwise precision stays >= 0.99 for every number of pulls and every arrival order on the
+  tuning half (a merge of two people is worse than a split: a split is fixed by naming both clusters).
+- `min_face_px`: kept at {min_face_px}. {self._face_size_reason(min_face_px)}
+
+{table(["setting", "chosen from the data", "in facelink_local/config.py"], rows)}
+
+{"config.py holds these values." if same else "**config.py differs from the chosen values.**"}"""
+
+    def scale(self, realism, pulls, matching, uploads, gallery_load, plots) -> None:
+        real, synthetic = realism["real"], realism["synthetic"]
+        realism_rows = [[k, " / ".join(f"{v:.3f}" for v in real[k]), " / ".join(f"{v:.3f}" for v in synthetic[k])]
+                        for k in ("same", "different", "norm")]
+        pull_rows = []
+        for n in sorted(pulls):
+            for step in ("first", "incremental"):
+                r = pulls[n][step]
+                parts = ", ".join(f"{k} {v:.2f}" for k, v in r["breakdown"].items())
+                pull_rows.append([f"{n:,}", step, f"{r['seconds']:.2f}", parts, f"{r['tracemalloc_peak_mib']:.0f}",
+                                  f"{r['rss_delta_mib']:.0f}", f"{r['clusters']:,}"])
+        match_rows = [[f"{c:,}", f"{m['references']:,}", f"{m['match_1_face_s'] * 1e3:.2f}",
+                       f"{m['match_5_faces_s'] * 1e3:.2f}", f"{m['gallery_build_s'] * 1e3:.1f}",
+                       f"{m['gallery_mib']:.1f}"] for c, m in sorted(matching.items())]
+        upload_rows = [[u.photo, f"{u.decoded[0]}x{u.decoded[1]}", u.faces]
+                       + [f"{v * 1e3:.1f}" for v in u.stages.values()]
+                       + [f"{sum(u.stages.values()) * 1e3:.0f}", f"{u.process_s * 1e3:.0f}"] for u in uploads]
+        big = pulls[max(pulls)]
+        self.summary.append(
+            f"- pull_timeline over {max(pulls):,} loose faces: first pull {big['first']['seconds']:.1f} s "
+            f"(tracemalloc peak {big['first']['tracemalloc_peak_mib']:.0f} MiB), then a pull with a few new faces "
+            f"{big['incremental']['seconds']:.2f} s; "
+            + "; ".join(f"{n:,}: {pulls[n]['first']['seconds']:.2f} s / {pulls[n]['incremental']['seconds']:.3f} s"
+                        for n in sorted(pulls)) + ".")
+        self.summary.append(
+            "- match_faces, one face: " + "; ".join(f"{c:,} contacts {m['match_1_face_s'] * 1e3:.2f} ms"
+                                                    for c, m in sorted(matching.items())) + ".")
+        self.sections.append(f"""## Scale
+
+### Synthetic faces that look like real ones
+
+People's centres are drawn from a Gaussian fitted (Ledoit-Wolf) to the real per-person mean embeddings, and
+each face adds noise from a Gaussian fitted to the real faces' offsets from their person's mean, scaled per
+person and per face by factors drawn from the real ones. Distance quantiles (5% / 50% / 95%), real photos
+against the same number of synthetic faces:
+
+{table(["", "real", "synthetic"], [["same-person distance", *realism_rows[0][1:]],
+                                    ["different-person distance", *realism_rows[1][1:]],
+                                    ["embedding norm", *realism_rows[2][1:]]])}
+
+### pull_timeline
+
+The real `TimelineService` and `Store` (SQLite in a temporary folder), one user, N loose faces of N/5
+synthetic people inserted as `faces` rows, then `pull(user)` (purge, update_clusters, the answer). Then 20
+new faces and a second pull. Each size runs in a fresh process (ru_maxrss growth is that process's) and again
+under tracemalloc (peak of Python and numpy allocations). Seconds are from the untraced run.
+
+{table(["loose faces", "pull", "seconds", "where the time went (s)", "tracemalloc peak (MiB)",
+        "ru_maxrss growth (MiB)", "clusters"], pull_rows)}
+
+### match_faces
+
+Synthetic contacts with 5 reference faces each; median of many calls. `Gallery.build` runs once after the
+contacts change (the hub caches the gallery); loading the gallery of 1,000 contacts from SQLite took
+{gallery_load * 1e3:.0f} ms.
+
+{table(["contacts", "references", "1 face (ms)", "5 faces (ms)", "Gallery.build (ms)", "gallery (MiB)"], match_rows)}
+
+### One upload, stage by stage
+
+The real engine and a real store with 1,000 contacts (5 references each), median of 5 runs per stage:
+decode (`decode_image`, max side {_max_side()}), detect (HOG), align (5 landmarks + chip), embed (ResNet),
+match (`match_faces`), store (thumbnail, PNG chip and the database transaction of `UploadService`). The last
+column is `UploadService.process` end to end.
+
+{table(["photo", "decoded", "faces", *uploads[0].stages.keys(), "sum (ms)", "process (ms)"], upload_rows)}
+
+{images(plots)}""")
+
+    # ------------------------------------------------------------ output
+
+    def write(self, run_seconds: float, computed: int) -> None:
+        m = self.machine
+        head = f"""# Recognition quality and scale
+
+Generated by `{self.command}` on {self.date} in {run_seconds / 60:.1f} minutes ({computed} photos analysed,
+the others read from the embedding cache in `bench/out/`).
+
+- Engine: `{self.engine_id}`
+- Machine: {m['cpu']}, {m['cores']} cores; {m['os']}
+- Python {m['python']}, numpy {m['numpy']}, scikit-learn {m['scikit-learn']}, dlib {m['dlib']}; one BLAS thread,
+  as the hub runs.
+
+## Summary
+
+{chr(10).join(self.summary)}
+
+{getattr(self, 'defaults_section', '')}
+"""
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(head + "\n\n".join([""] + self.sections) + "\n")
+
+
+def _count(faces, names: list[str]) -> int:
+    keep = set(names)
+    return sum(p in keep for p in faces.people)
+
+
+def _max_side() -> int:
+    from facelink_local.config import Settings
+
+    return Settings().max_decode_side
