@@ -8,6 +8,9 @@ commercial use.
 
 from __future__ import annotations
 
+import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -36,22 +39,41 @@ class HogDetector(FaceModel):
 
     Upsampling once finds faces down to ~40 px but costs 4x the pixels, so it
     is used only on images small enough for it to stay fast.
+
+    A dlib detector keeps scratch buffers and runs without the GIL, so two
+    threads sharing one crash the process: each detection borrows a detector
+    from a pool that grows to the number of concurrent callers.
     """
 
     def __init__(self, upsample_max_pixels: int = 1_100_000) -> None:
         super().__init__()
         self.upsample_max_pixels = upsample_max_pixels
         self.identity = f"dlib-hog-{dlib_version()}"
+        self._idle: queue.SimpleQueue = queue.SimpleQueue()
 
     def _load(self):
         import dlib
 
-        return dlib.get_frontal_face_detector()
+        self._idle.put(dlib.get_frontal_face_detector())
+        return dlib.get_frontal_face_detector  # makes another when callers overlap
+
+    @contextmanager
+    def _borrowed(self) -> Iterator:
+        make_detector = self.load()
+        try:
+            detector = self._idle.get_nowait()
+        except queue.Empty:
+            detector = make_detector()
+        try:
+            yield detector
+        finally:
+            self._idle.put(detector)
 
     def detect(self, rgb: NDArray[np.uint8]) -> list[DetectedFace]:
         height, width = rgb.shape[:2]
         upsample = 1 if width * height <= self.upsample_max_pixels else 0
-        rects, scores, _ = self.load().run(rgb, upsample, 0.0)
+        with self._borrowed() as detector:
+            rects, scores, _ = detector.run(rgb, upsample, 0.0)
         faces = []
         for rect, score in zip(rects, scores):
             x0, y0 = max(0, rect.left()), max(0, rect.top())

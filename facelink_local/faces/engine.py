@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -85,7 +86,20 @@ def _dlib_engine(**options) -> FaceEngine:
     return FaceEngine("dlib", HogDetector(), FivePointAligner(), DlibResNetEmbedder(), **options)
 
 
-ENGINES: dict[str, Callable[..., FaceEngine]] = {"dlib": _dlib_engine}
+def _onnx_engine(cache_dir: Path | str | None = None, intra_op_threads: int | None = None, **options) -> FaceEngine:
+    """dlib's detector and aligner (identical chips), dlib's descriptor on onnxruntime.
+
+    `cache_dir` holds the converted model in `<cache_dir>/models/` (default: the
+    user cache folder); `intra_op_threads` defaults to the measured best.
+    """
+    from .dlib_models import FivePointAligner, HogDetector
+    from .onnx_models import DEFAULT_INTRA_OP_THREADS, OnnxResNetEmbedder
+
+    embedder = OnnxResNetEmbedder(cache_dir, intra_op_threads or DEFAULT_INTRA_OP_THREADS)
+    return FaceEngine("onnx", HogDetector(), FivePointAligner(), embedder, **options)
+
+
+ENGINES: dict[str, Callable[..., FaceEngine]] = {"dlib": _dlib_engine, "onnx": _onnx_engine}
 _cache: dict[tuple, FaceEngine] = {}
 _cache_lock = threading.Lock()
 
