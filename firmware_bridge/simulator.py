@@ -115,7 +115,6 @@ class DeviceSimulator:
         self._log_lock = threading.Lock()
         self._pty: _Pty | None = None
         self._last_done: tuple[int, int] | None = None  # (type, seq) last executed
-        self._boot_seq = 0
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -137,20 +136,19 @@ class DeviceSimulator:
         return self._pty is not None
 
     def replug(self) -> None:
-        """Plug in: a fresh pty behind ``link_path``, then the boot HELLO."""
+        """Plug in: a fresh pty that has said its boot HELLO, then ``link_path`` to it."""
         if self._pty is not None:
             return
         master, slave = os.openpty()
         tty.setraw(slave)
         os.set_blocking(master, False)
         wake_r, wake_w = os.pipe()
-        session = _Pty(master, slave, wake_r, wake_w)
         # The simulator keeps the slave open, like a device that stays powered
         # whether or not the host has the port open.
-        tmp = self.link_path.with_name(f".{self.link_path.name}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
-        os.symlink(os.ttyname(slave), tmp)
-        os.replace(tmp, self.link_path)
+        session = _Pty(master, slave, wake_r, wake_w)
+        # A real device says HELLO when it boots, before the host can open the
+        # port; opening flushes it, so the host asks again with its own HELLO.
+        self._write(session, encode_frame(Hello(version=self.version, name=self.name, seq=0)))
         with self._cond:
             self._last_done = None
             self.motor = _Motor()
@@ -159,9 +157,10 @@ class DeviceSimulator:
             target=self._serve, args=(session,), name="wearable-sim", daemon=True
         )
         session.thread.start()
-        # A real device says HELLO when it boots; a host that opens the port
-        # later flushes it and asks again with its own HELLO.
-        self._send(Hello(version=self.version, name=self.name, seq=self._boot_seq))
+        tmp = self.link_path.with_name(f".{self.link_path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        os.symlink(os.ttyname(slave), tmp)
+        os.replace(tmp, self.link_path)
 
     def unplug(self) -> None:
         """Pull the cable: close the pty (the host sees EIO) and remove the link."""
@@ -304,9 +303,6 @@ class DeviceSimulator:
             return Nack(error=ErrorCode.UNSUPPORTED, seq=msg.seq)
         self._last_done = key
         return Ack(seq=msg.seq)
-
-    def _send(self, msg: Message) -> None:
-        self.send_raw(encode_frame(msg))
 
     def _write(self, session: _Pty, data: bytes) -> None:
         with self._write_lock:
