@@ -233,7 +233,7 @@ class SerialLink:
         retries = self.retries if retries is None else retries
         with self._request_lock:
             if not self.connected:
-                return CommandResult(False, "not_connected", detail=self._describe_state())
+                return CommandResult(False, "not_connected", detail=self.describe_state())
             message = replace(message, seq=self._next_seq())
             frame = encode_frame(message)
             started = time.monotonic()
@@ -242,7 +242,7 @@ class SerialLink:
                 pending = self._arm(message.seq)
                 try:
                     if not self._write(frame):
-                        return CommandResult(False, "not_connected", attempt, detail=self._describe_state())
+                        return CommandResult(False, "not_connected", attempt, detail=self.describe_state())
                     pending.event.wait(self.ack_timeout)
                 finally:
                     self._disarm(pending)
@@ -431,17 +431,20 @@ class SerialLink:
 
     def _set_state(self, state: str, port: str | None, detail: str) -> None:
         # One lock around change and publication keeps subscribers' view in order.
+        # Waiters wake after the event is out, so they find it published.
         with self._publish_lock:
             with self._state_lock:
                 if (state, port, detail) == (self._state, self._state_port, self._detail):
                     return
                 self._state, self._state_port, self._detail = state, port, detail
-                self._connected.notify_all()
             log.info("wearable %s%s%s", state, f" on {port}" if port else "", f": {detail}" if detail else "")
             if self.hub is not None:
                 self.hub.publish(DeviceState(state=state, port=port, detail=detail))
+            with self._state_lock:
+                self._connected.notify_all()
 
-    def _describe_state(self) -> str:
+    def describe_state(self) -> str:
+        """Why commands cannot be sent now, for people: "wearable not connected (...)"."""
         detail = f": {self._detail}" if self._detail else ""
         return f"wearable not connected ({self._state}{detail})"
 

@@ -163,11 +163,15 @@ class DeviceSimulator:
         os.replace(tmp, self.link_path)
 
     def unplug(self) -> None:
-        """Pull the cable: close the pty (the host sees EIO) and remove the link."""
+        """Pull the cable: remove the link and close the pty (the host sees EIO)."""
         with self._cond:
             session, self._pty = self._pty, None
         if session is None:
             return
+        # The link goes first: once the pty is closed its /dev/pts number is
+        # free, and a host reopening a stale link could land on someone else's.
+        if os.path.realpath(self.link_path) == os.ttyname(session.slave):
+            self.link_path.unlink(missing_ok=True)
         session.stopping = True
         os.write(session.wake_w, b"x")
         if session.thread is not None:
@@ -176,11 +180,6 @@ class DeviceSimulator:
             session.closed = True
             for fd in (session.master, session.slave, session.wake_r, session.wake_w):
                 os.close(fd)
-        try:
-            if self.link_path.is_symlink():
-                self.link_path.unlink()
-        except FileNotFoundError:
-            pass
 
     # --- test helpers ------------------------------------------------------
 
