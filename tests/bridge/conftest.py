@@ -13,13 +13,13 @@ from firmware_bridge.simulator import DeviceSimulator
 
 
 @pytest.fixture
-def hub() -> EventHub:
+def event_hub() -> EventHub:
     return EventHub()
 
 
 @pytest.fixture
-def device_states(hub: EventHub) -> StateRecorder:
-    return StateRecorder(hub)
+def device_states(event_hub: EventHub) -> StateRecorder:
+    return StateRecorder(event_hub)
 
 
 @pytest.fixture
@@ -31,8 +31,8 @@ def sim(tmp_path) -> Iterator[DeviceSimulator]:
 
 
 @pytest.fixture
-def link(sim: DeviceSimulator, hub: EventHub) -> Iterator[SerialLink]:
-    serial_link = SerialLink(hub, str(sim.link_path), **FAST_LINK)
+def link(sim: DeviceSimulator, event_hub: EventHub) -> Iterator[SerialLink]:
+    serial_link = SerialLink(event_hub, str(sim.link_path), **FAST_LINK)
     serial_link.start()
     assert serial_link.wait_connected(5), serial_link.detail
     yield serial_link

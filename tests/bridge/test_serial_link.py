@@ -16,7 +16,7 @@ from firmware_bridge.protocol import ErrorCode, Hello, Play, Stop, Unknown, enco
 from firmware_bridge.simulator import DeviceSimulator
 
 
-def test_connects_after_the_devices_hello(hub, device_states, sim, link):
+def test_connects_after_the_devices_hello(event_hub, device_states, sim, link):
     assert link.state == "connected"
     assert link.device.name == "facelink-sim" and link.device.version == 1
     assert device_states.states() == ["connecting", "connected"]
@@ -74,7 +74,7 @@ def test_lost_frame_is_sent_again(sim, link):
     assert [p.get("fault") for p in sim.commands("PLAY")] == ["dropped", None]
 
 
-def test_silent_device_costs_bounded_time_then_reconnects(hub, device_states, sim, link):
+def test_silent_device_costs_bounded_time_then_reconnects(event_hub, device_states, sim, link):
     sim.set_silent()
     started = time.monotonic()
     result = link.request(Play(pattern=0b1))
@@ -90,7 +90,7 @@ def test_silent_device_costs_bounded_time_then_reconnects(hub, device_states, si
     assert link.request(Play(pattern=0b1)).ok
 
 
-def test_unplug_then_replug_reconnects_and_plays_again(hub, device_states, sim, link):
+def test_unplug_then_replug_reconnects_and_plays_again(event_hub, device_states, sim, link):
     assert link.request(Play(pattern=0b1)).ok
     sim.unplug()
     wait_until(lambda: not link.connected, what="the link to notice the unplug")
@@ -138,19 +138,19 @@ def test_unknown_messages_from_the_device_are_refused_politely(sim, link):
     assert link.ping().ok and link.connected
 
 
-def test_not_connected_says_so_clearly(hub, tmp_path):
+def test_not_connected_says_so_clearly(event_hub, tmp_path):
     missing = tmp_path / "no-such-port"
-    with SerialLink(hub, str(missing), **FAST_LINK) as link:
+    with SerialLink(event_hub, str(missing), **FAST_LINK) as link:
         wait_until(lambda: "cannot open" in link.detail, what="a failed open")
         result = link.request(Play(pattern=1))
         assert (result.ok, result.status) == (False, "not_connected")
         assert "not connected" in result.detail and "no-such-port" in result.detail
 
 
-def test_a_port_without_a_wearable_is_an_error_and_stop_is_prompt(hub, device_states, tmp_path):
+def test_a_port_without_a_wearable_is_an_error_and_stop_is_prompt(event_hub, device_states, tmp_path):
     # A pty nobody answers on: opens fine, never says HELLO.
     master, slave = os.openpty()
-    link = SerialLink(hub, os.ttyname(slave), **FAST_LINK).start()
+    link = SerialLink(event_hub, os.ttyname(slave), **FAST_LINK).start()
     try:
         wait_until(lambda: link.state == "error", what="handshake timeout")
         assert "no HELLO" in link.detail
@@ -163,9 +163,9 @@ def test_a_port_without_a_wearable_is_an_error_and_stop_is_prompt(hub, device_st
     assert device_states.events[-1].state == "disconnected"
 
 
-def test_old_protocol_version_is_refused(hub, tmp_path):
+def test_old_protocol_version_is_refused(event_hub, tmp_path):
     with DeviceSimulator(tmp_path / "old", version=0) as old:
-        with SerialLink(hub, str(old.link_path), **FAST_LINK) as link:
+        with SerialLink(event_hub, str(old.link_path), **FAST_LINK) as link:
             wait_until(lambda: link.state == "error", what="version check")
             assert "version 0" in link.detail
 
@@ -205,14 +205,14 @@ def test_rank_ports_prefers_the_wearable_then_known_boards():
     assert rank_ports([_port("/dev/ttyS0"), _port("/dev/ttyACM1", 0x1234, 1, "USB Modem")]) == []
 
 
-def test_auto_detect_tries_candidates_until_one_answers(hub, sim, tmp_path):
+def test_auto_detect_tries_candidates_until_one_answers(event_hub, sim, tmp_path):
     master, slave = os.openpty()  # a board that is not ours: never answers HELLO
     ports = [
         _port(os.ttyname(slave), 0x2341, 0x0043, "Arduino Uno"),
         _port(str(sim.link_path), 0x239A, 0x8029, "Feather"),
     ]
     try:
-        with SerialLink(hub, None, list_ports=lambda: ports, **FAST_LINK) as link:
+        with SerialLink(event_hub, None, list_ports=lambda: ports, **FAST_LINK) as link:
             assert link.wait_connected(5)
             assert link.device.port == str(sim.link_path)
             assert link.request(Play(pattern=1)).ok
@@ -221,17 +221,17 @@ def test_auto_detect_tries_candidates_until_one_answers(hub, sim, tmp_path):
         os.close(slave)
 
 
-def test_no_candidate_port_is_reported(hub, device_states):
-    with SerialLink(hub, None, list_ports=lambda: [_port("/dev/ttyS0")], **FAST_LINK) as link:
+def test_no_candidate_port_is_reported(event_hub, device_states):
+    with SerialLink(event_hub, None, list_ports=lambda: [_port("/dev/ttyS0")], **FAST_LINK) as link:
         wait_until(lambda: link.state == "disconnected" and "no wearable found" in link.detail, what="report")
 
 
 @pytest.mark.parametrize("first", ["open", "plug"])
-def test_link_started_before_the_device_appears(hub, tmp_path, first):
+def test_link_started_before_the_device_appears(event_hub, tmp_path, first):
     sim = DeviceSimulator(tmp_path / "late")
     if first == "plug":
         sim.start()
-    with SerialLink(hub, str(sim.link_path), **FAST_LINK) as link:
+    with SerialLink(event_hub, str(sim.link_path), **FAST_LINK) as link:
         if first == "open":
             wait_until(lambda: "cannot open" in link.detail, what="failed open")
             sim.start()
