@@ -118,8 +118,11 @@ def camera(url: str, username: str, password_file: Path | None, device: int | No
            max_backoff: float, give_up_after: float) -> None:
     """Feed frames from a webcam, a video or a folder of photos to a hub, and print what it saw.
 
-    Exit codes: 0 done, 1 error, 2 usage, 3 login refused, 4 hub unreachable (--give-up-after), 130 Ctrl+C.
+    Exit codes: 0 done (or stopped by SIGTERM), 1 error, 2 usage, 3 login refused,
+    4 hub unreachable for longer than --give-up-after, 130 Ctrl+C.
     """
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter("must start with http:// or https://, e.g. http://127.0.0.1:5055", param_hint="--url")
     chosen = [name for name, value in (("--device", device), ("--video", video), ("--folder", folder))
               if value is not None]
     if len(chosen) != 1:

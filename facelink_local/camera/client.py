@@ -32,9 +32,14 @@ class LoginRefused(CameraError):
 class HubUnreachable(CameraError):
     """The hub cannot be reached or cannot take frames right now; worth retrying."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
+        self.status = status            # None: no answer at all
         self.retry_after = retry_after
+
+
+class ServerError(HubUnreachable):
+    """The hub answered 500 to a frame: it may be unwell for a moment, or this frame may trouble it."""
 
 
 class FrameRejected(CameraError):
@@ -185,7 +190,7 @@ class CameraClient:
             raise HubUnreachable(f"cannot reach the hub at {self.url}: {exc or type(exc).__name__}") from exc
         if response.status_code == 429 or response.status_code >= 500:
             raise HubUnreachable(f"the hub answered {response.status_code}: {_error_text(response)}",
-                                 retry_after=_retry_after(response))
+                                 response.status_code, _retry_after(response))
         return response
 
     @staticmethod
@@ -198,6 +203,13 @@ class CameraClient:
             raise CameraError(f"the hub answered {response.status_code} with unexpected JSON")
         return body
 
+    @staticmethod
+    def _field(body: dict, name: str) -> str:
+        value = body.get(name)
+        if not isinstance(value, str) or not value:
+            raise CameraError(f"the hub's answer has no {name}")
+        return value
+
     # -- tokens ----------------------------------------------------------------------------------
 
     def login(self) -> None:
@@ -208,8 +220,8 @@ class CameraClient:
             raise CameraError(f"login answered {response.status_code} at {self.url}{API}/login: "
                               f"{_error_text(response)} (is this a FaceLink hub?)")
         body = self._json(response)
-        self._access = Token.parse(body["access_token"])
-        self._refresh = Token.parse(body["refresh_token"])
+        self._access = Token.parse(self._field(body, "access_token"))
+        self._refresh = Token.parse(self._field(body, "refresh_token"))
         self.counts.logins += 1
 
     def _refresh_access(self) -> None:
@@ -221,7 +233,7 @@ class CameraClient:
         if response.status_code != 200:
             self.login()
             return
-        self._access = Token.parse(self._json(response)["access_token"])
+        self._access = Token.parse(self._field(self._json(response), "access_token"))
         self.counts.refreshes += 1
 
     def access_token(self) -> str:
@@ -242,8 +254,13 @@ class CameraClient:
     # -- frames ----------------------------------------------------------------------------------
 
     def _send_frame(self, jpeg: bytes, token: str) -> httpx.Response:
-        response = self._post("/upload_image", content=jpeg, headers={
-            "Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"})
+        try:
+            response = self._post("/upload_image", content=jpeg, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"})
+        except HubUnreachable as exc:
+            if exc.status == 500:
+                raise ServerError(str(exc), exc.status, exc.retry_after) from exc
+            raise
         if response.status_code == 401:
             self.counts.unauthorized += 1
         return response

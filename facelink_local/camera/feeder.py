@@ -1,7 +1,8 @@
 """The camera loop: take a frame every interval, skip repeats, send, ride out outages.
 
 Every `interval` seconds the feeder takes one frame from its source. A frame
-nearly identical to the last one taken is skipped. Frames wait in a small
+nearly identical to the last frame kept is skipped (comparing with the last
+kept rather than the previous frame lets a slow change add up until it counts). Frames wait in a small
 queue of the newest `queue_size` frames; one upload at a time goes to the hub,
 oldest first, and never two within one interval.
 
@@ -20,8 +21,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from .client import CameraClient, FrameRejected, HubUnreachable, UploadResult
+from .client import CameraClient, FrameRejected, HubUnreachable, ServerError, UploadResult
 from .sources import Frame, Unreadable, difference
+
+MAX_SERVER_ERRORS = 3  # a frame answered 500 this many times in a row is dropped
 
 
 class GaveUp(HubUnreachable):
@@ -88,6 +91,7 @@ class Feeder:
         self._last: Frame | None = None          # the last frame kept (queued or sent)
         self._down_since: float | None = None    # monotonic time of the first failure of this outage
         self._retry_at = 0.0
+        self._server_errors = 0                  # answers 500 to the frame at the head of the queue
 
     @property
     def hub_down(self) -> bool:
@@ -133,25 +137,42 @@ class Feeder:
         frame = self.queue[0]
         try:
             result = self.client.upload(frame.jpeg)
+        except ServerError as exc:
+            self._server_errors += 1
+            if self._server_errors < MAX_SERVER_ERRORS:
+                self._hub_failed(exc)
+            else:  # this frame, not the hub, is the trouble: do not let it block the queue
+                self._reject(frame, f"{exc} ({self._server_errors} times), dropped")
+            return
         except HubUnreachable as exc:
             self._hub_failed(exc)
             return
         except FrameRejected as exc:
-            self.queue.popleft()
-            self.stats.rejected += 1
-            self._say(f"{self._name(frame)}: {exc}")
+            self._reject(frame, str(exc))
             return
         self.queue.popleft()
+        self._server_errors = 0
         self.stats.sent += 1
         if self.hub_down:
+            self._say(f"hub is back after {time.monotonic() - self._down_since:.0f} s"
+                      + (f"; {len(self.queue)} more queued frames follow" if self.queue else ""))
             self._down_since = None
             self.backoff.reset()
-            self._say(f"hub is back: {len(self.queue) + 1} queued frames going first")
         late = time.time() - frame.captured_at
         when = f" (taken {time.strftime('%H:%M:%S', time.localtime(frame.captured_at))})" if late > 2 else ""
         self._say(f"{self._name(frame)}: {result.summary()}{when}")
         if self.on_sent is not None:
             self.on_sent(frame, result)
+
+    def _reject(self, frame: Frame, reason: str) -> None:
+        """Drop the frame at the head of the queue; the hub did answer, so it is not away."""
+        self.queue.popleft()
+        self._server_errors = 0
+        self._down_since = None
+        self._retry_at = 0.0
+        self.backoff.reset()
+        self.stats.rejected += 1
+        self._say(f"{self._name(frame)}: {reason}")
 
     def _hub_failed(self, error: HubUnreachable) -> None:
         now = time.monotonic()

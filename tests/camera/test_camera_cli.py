@@ -82,6 +82,7 @@ def test_a_missing_camera_is_an_error(password_file):
     ([], "choose one source"),
     (["--device", "0", "--folder", "."], "choose one source"),
     (["--device", "0", "--loop"], "--loop applies to --video and --folder"),
+    (["--url", "127.0.0.1:5055", "--device", "0"], "must start with http:// or https://"),
 ])
 def test_usage_errors(args, message, password_file):
     result = camera("--password-file", str(password_file), *args)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 
 import pytest
+from PIL import Image
 
+from facelink_local.api import create_app
 from facelink_local.camera import CameraClient, Feeder, FolderSource, GaveUp, VideoSource
+from facelink_local.hub import Hub
+from facelink_local.server import BackgroundServer
 
 from .camera_helpers import PASSWORD, USERNAME, fast_backoff, folder_of, free_port, reencoded, upload_count, write_video
 
@@ -24,6 +29,12 @@ class TimedClient(CameraClient):
     def upload(self, jpeg: bytes):
         self.started.append(time.monotonic())
         return super().upload(jpeg)
+
+
+def one_pixel_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1), "white").save(buffer, format="JPEG")
+    return buffer.getvalue()
 
 
 def wait_for(condition, timeout: float = 20.0) -> None:
@@ -145,3 +156,49 @@ def test_stop_ends_a_looping_feed(camera, people, tmp_path):
                     on_sent=lambda frame, result: feeder.stats.sent >= 3 and feeder.stop())
     stats = feeder.run()
     assert (stats.frames, stats.sent, stats.queued) == (3, 3, 0)
+
+
+class FailsOnTinyImages:
+    """The real engine, except that it fails on one-pixel-wide images: the hub then answers 500."""
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+    def analyze(self, rgb):
+        if rgb.shape[1] == 1:
+            raise RuntimeError("this frame upsets the engine")
+        return self._engine.analyze(rgb)
+
+
+def test_a_frame_the_hub_keeps_failing_on_does_not_block_the_queue(settings, engine, people, tmp_path):
+    hub = Hub(settings, engine=FailsOnTinyImages(engine))
+    hub.accounts.register(USERNAME, PASSWORD)
+    folder = folder_of(tmp_path, people["bill_gates"][0], people["colin_powell"][0])
+    (folder / "01b_tiny.jpg").write_bytes(one_pixel_jpeg())
+    lines: list[str] = []
+    with BackgroundServer(create_app(hub), "127.0.0.1", 0) as server:
+        with CameraClient(f"http://127.0.0.1:{server.port}", USERNAME, PASSWORD) as client:
+            stats = Feeder(client, FolderSource(folder), interval=0, backoff=fast_backoff(),
+                           report=lines.append).run()
+    hub.close()
+    assert (stats.sent, stats.rejected) == (2, 1)
+    assert "frame 2 (01b_tiny.jpg): the hub answered 500: Internal server error (3 times), dropped" in lines[3]
+    assert lines[4].endswith("frame 3 (02_colin_powell_01.jpg): unknown x1")
+
+
+def test_several_cameras_feed_one_hub_at_once(live_server, account, hub, people, tmp_path):
+    folders = [folder_of(tmp_path, photos[0], photos[1], name=person) for person, photos in people.items()]
+    clients = [CameraClient(live_server, *account) for _ in folders]
+    feeders = [Feeder(client, FolderSource(folder), interval=0.1) for client, folder in zip(clients, folders)]
+    runners = [threading.Thread(target=feeder.run) for feeder in feeders]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join(30)
+    for client in clients:
+        client.close()
+    assert [feeder.stats.sent for feeder in feeders] == [2, 2, 2]
+    assert upload_count(hub) == 6
