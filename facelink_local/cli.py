@@ -92,5 +92,67 @@ def recluster(username: str, data_dir: Path | None, engine: str) -> None:
         hub.close()
 
 
+@main.command()
+@click.option("--url", default=f"http://127.0.0.1:{DEFAULT_PORT}", envvar="FACELINK_URL", show_default=True,
+              help="The hub's address [env FACELINK_URL].")
+@click.option("--username", "-u", required=True, envvar="FACELINK_USERNAME", help="Account on the hub [env FACELINK_USERNAME].")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="File whose first line is the password [default: ask].")
+@click.option("--device", type=click.IntRange(min=0), help="SOURCE: webcam number (0 is the first camera).")
+@click.option("--video", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="SOURCE: a video file.")
+@click.option("--folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="SOURCE: a folder of photos, sent in name order.")
+@click.option("--loop", is_flag=True, help="Start the folder or video over at its end.")
+@click.option("--interval", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Seconds between frames; never sends faster.")
+@click.option("--threshold", type=click.FloatRange(0, 255), default=3.0, show_default=True,
+              help="Skip a frame whose mean grey-level difference from the last one is below this (0: send all).")
+@click.option("--queue-size", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Frames kept while the hub is unreachable (the newest).")
+@click.option("--max-backoff", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Longest wait between retries when the hub is unreachable, in seconds.")
+@click.option("--give-up-after", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Exit when the hub stays unreachable this many seconds (0: keep trying).")
+def camera(url: str, username: str, password_file: Path | None, device: int | None, video: Path | None,
+           folder: Path | None, loop: bool, interval: float, threshold: float, queue_size: int,
+           max_backoff: float, give_up_after: float) -> None:
+    """Feed frames from a webcam, a video or a folder of photos to a hub, and print what it saw.
+
+    Exit codes: 0 done (or stopped by SIGTERM), 1 error, 2 usage, 3 login refused,
+    4 hub unreachable for longer than --give-up-after, 130 Ctrl+C.
+    """
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter("must start with http:// or https://, e.g. http://127.0.0.1:5055", param_hint="--url")
+    chosen = [name for name, value in (("--device", device), ("--video", video), ("--folder", folder))
+              if value is not None]
+    if len(chosen) != 1:
+        raise click.UsageError("choose one source: --device N, --video FILE or --folder DIR")
+    if loop and device is not None:
+        raise click.UsageError("--loop applies to --video and --folder")
+    if password_file is not None:
+        lines = password_file.read_text(encoding="utf-8").splitlines()
+        password = lines[0] if lines else ""
+        if not password:
+            raise click.UsageError(f"{password_file} is empty: its first line must be the password")
+    else:
+        password = click.prompt("Password", hide_input=True)
+
+    from .camera import CameraClient, DeviceSource, FolderSource, VideoSource
+    from .camera.command import run_camera
+
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
+    if folder is not None:
+        source = FolderSource(folder, loop=loop)
+    elif video is not None:
+        source = VideoSource(video, every=interval, loop=loop)
+    else:
+        source = DeviceSource(device)
+    client = CameraClient(url, username, password)
+    code = run_camera(client, source, interval=interval, threshold=threshold, queue_size=queue_size,
+                      give_up_after=give_up_after or None, max_backoff=max_backoff)
+    click.get_current_context().exit(code)
+
+
 if __name__ == "__main__":
     main()
