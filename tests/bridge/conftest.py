@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from bridge_helpers import FAST_LINK, HostPort, StateRecorder
+from .bridge_helpers import FAST_LINK, HostPort, StateRecorder
 
 from facelink_local.events import EventHub
 from firmware_bridge.link import SerialLink

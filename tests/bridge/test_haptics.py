@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from bridge_helpers import FAST_LINK, wait_until
+from .bridge_helpers import FAST_LINK, wait_until
 
 from facelink_local.events import ContactSeen, EventHub, FacesArrived
 from firmware_bridge.haptics import HapticBridge

@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from bridge_helpers import FAST_LINK, StateRecorder, wait_until
+from .bridge_helpers import FAST_LINK, StateRecorder, wait_until
 from serial.tools.list_ports_common import ListPortInfo
 
 from firmware_bridge.link import SerialLink, rank_ports

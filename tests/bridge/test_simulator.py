@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import serial
-from bridge_helpers import HostPort, wait_until
+from .bridge_helpers import HostPort, wait_until
 
 from firmware_bridge.protocol import (
     Ack,
