@@ -20,8 +20,13 @@ data_dir_option = click.option(
     default=None, help="Where the database and keys live [env FACELINK_DATA_DIR; default: the user data folder].",
 )
 engine_option = click.option(
-    "--engine", type=click.Choice(["dlib"]), default="dlib", envvar="FACELINK_ENGINE", show_default=True,
+    "--engine", type=click.Choice(["dlib", "onnx"]), default="dlib", envvar="FACELINK_ENGINE", show_default=True,
     help="Face engine [env FACELINK_ENGINE].",
+)
+serial_option = click.option(
+    "--serial", metavar="PORT", envvar="FACELINK_SERIAL", default=None,
+    help="The haptic wearable's serial port, or 'auto' to find it among USB serial ports "
+         "[env FACELINK_SERIAL; default: the port chosen last time, if any].",
 )
 
 
@@ -41,7 +46,8 @@ def main(verbose: bool) -> None:
               show_default=True, help="TCP port [env FACELINK_PORT].")
 @data_dir_option
 @engine_option
-def serve(host: str, port: int, data_dir: Path | None, engine: str) -> None:
+@serial_option
+def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str | None) -> None:
     """Serve the REST API to the wearable camera and LAN devices."""
     from .api import create_app
     from .hub import Hub
@@ -51,13 +57,27 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str) -> None:
     app = create_app(hub)
     click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
     click.echo(f"Face engine: {hub.engine.id}")
+    haptics = start_haptics(hub, serial)
     click.echo("Devices on your network can reach the hub at:")
     for url in lan_urls(host, port):
         click.echo(f"  {url}")
     try:
         serve_forever(app, host, port)
     finally:
+        if haptics is not None:
+            haptics.stop()
         hub.close()
+
+
+def start_haptics(hub, serial: str | None):
+    """The haptic bridge, started, when a wearable port is given or was chosen before; else None."""
+    if not (serial or hub.tuning.current.serial_port):
+        return None
+    from firmware_bridge.haptics import HapticBridge
+
+    bridge = HapticBridge.for_hub(hub, serial).start()
+    click.echo(f"Haptic wearable: {hub.tuning.current.serial_port} ({bridge.state})")
+    return bridge
 
 
 @main.command("rotate-secret")

@@ -42,6 +42,14 @@ def limit_native_threads() -> None:
     threadpool_limits(1)
 
 
+def engine_options(settings: Settings) -> dict:
+    """What `make_engine` needs from the settings; the ONNX model is cached in the data folder."""
+    options: dict = {"min_face_px": settings.min_face_px}
+    if settings.engine == "onnx":
+        options["cache_dir"] = settings.data_dir
+    return options
+
+
 class Hub:
     def __init__(self, settings: Settings, engine: FaceEngine | None = None) -> None:
         self.settings = settings
@@ -50,7 +58,7 @@ class Hub:
         self.store = Store(settings.db_path)
         self.events = EventHub()
         self.tokens = TokenIssuer(settings.secret_path, settings.access_token_ttl, settings.refresh_token_ttl)
-        self.engine = engine or make_engine(settings.engine, min_face_px=settings.min_face_px)
+        self.engine = engine or make_engine(settings.engine, **engine_options(settings))
         self.tuning = TuningService(self.store)
         self.gallery = GalleryCache(self.store)
         # The desktop app opens this for a few minutes to let LAN devices register.

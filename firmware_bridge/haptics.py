@@ -23,14 +23,24 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from facelink_local.events import ContactSeen, EventHub, FacesArrived
 
 from .link import CommandResult, SerialLink
 from .protocol import PATTERN_MAX, Play, Stop, pattern_duration_s
 
+if TYPE_CHECKING:
+    from facelink_local.hub import Hub
+
 log = logging.getLogger(__name__)
+
+AUTO_PORT = "auto"  # a port setting meaning "find the wearable among USB serial ports"
+
+
+def port_from_setting(value: str) -> str | None:
+    """A port setting as the link wants it: "auto" finds the wearable (None)."""
+    return None if value.strip().lower() == AUTO_PORT else value.strip()
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,25 @@ class HapticBridge:
         self._unsubscribe: list[Callable[[], None]] = []
         self.played = 0
         self.dropped = 0
+
+    @classmethod
+    def for_hub(cls, hub: Hub, port: str | None = None, **options: Any) -> HapticBridge:
+        """A bridge on `hub`'s events whose cooldown and port follow its run-time
+        settings. `port` (a path, or "auto") overrides the stored `serial_port`
+        and becomes the stored setting. Not started."""
+        if port:
+            hub.tuning.update(serial_port=port)
+        tuning = hub.tuning.current
+        bridge = cls(hub.events, port_from_setting(tuning.serial_port or AUTO_PORT),
+                     cooldown_s=tuning.haptic_cooldown_s, **options)
+
+        def follow(changed) -> None:
+            bridge.cooldown_s = changed.haptic_cooldown_s
+            if changed.serial_port:
+                bridge.set_port(port_from_setting(changed.serial_port))
+
+        hub.tuning.on_change(follow)
+        return bridge
 
     # --- lifecycle -------------------------------------------------------------
 
