@@ -122,6 +122,7 @@ def test_unplug_and_replug_reconnects_and_plays_again(api, hub, wearable, identi
     hub.tuning.update(haptic_cooldown_s=0)
     upload_matched(api, photos[4])
     sim.wait_for_count("PLAY", 1)
+    wait_until(lambda: bridge.played == 1, what="the pattern acknowledged")  # before the cable goes
 
     sim.unplug()  # the pty closes: the cable is pulled
     wait_until(lambda: bridge.state != "connected", what="the unplug noticed")
@@ -154,6 +155,7 @@ def test_garbage_or_silence_from_the_device_never_costs_an_upload(api, hub, wear
         upload_matched(api, photo)
         answered += 1
     sim.wait_for_count("PLAY", 2)
+    wait_until(lambda: bridge.played == 2, what="both patterns acknowledged")
 
     # A hung device: it answers nothing. Uploads are answered all the same, and stored.
     sim.set_silent()
