@@ -41,7 +41,7 @@ from facelink_local.server import BackgroundServer
 from firmware_bridge.haptics import HapticBridge
 from firmware_bridge.protocol import pattern_duration_s
 
-from .common import REPO, faces_dir, machine, percentiles
+from .common import REPO, faces_dir, machine, percentiles, write_report
 
 PASSWORD = "benchmark password"
 PEOPLE = ["colin_powell", "george_w_bush", "hugo_chavez", "serena_williams"]
@@ -201,18 +201,6 @@ def section(results: dict[str, dict], context: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, text: str) -> None:
-    """Put `text` in place of the file's section of the same heading, or at its end."""
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = current.find(SECTION)
-    if start < 0:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + len(SECTION))
-        updated = current[:start] + text + (current[end:] if end >= 0 else "")
-    path.write_text(updated, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=20)
@@ -223,7 +211,7 @@ def main() -> None:
     text = section(results, context,
                    f".venv/bin/python -m bench.bench_haptics --rounds {args.rounds} --engine {args.engine}")
     print(text)
-    write_section(args.output, text)
+    write_report(args.output, text)
 
 
 if __name__ == "__main__":
