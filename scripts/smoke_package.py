@@ -112,13 +112,16 @@ class Hub:
         self.http = httpx.Client(base_url=self.url, timeout=60)
 
     def wait_healthy(self) -> dict:
-        deadline = time.monotonic() + START_TIMEOUT_S
+        self.started_after = None
+        start = time.monotonic()
+        deadline = start + START_TIMEOUT_S
         while time.monotonic() < deadline:
             check(self.process.poll() is None, f"the app exited with {self.process.returncode} while starting",
                   log=self.log)
             try:
                 response = self.http.get("/health", timeout=2)
                 if response.status_code == 200:
+                    self.started_after = time.monotonic() - start
                     return response.json()
             except httpx.TransportError:
                 pass
@@ -262,7 +265,7 @@ def check_dlib_hub(app: Path, work: Path, faces: Path) -> Path:
     with hub(app, ["serve", "--engine", "dlib", "--data-dir", str(data)], work, "serve-dlib") as running:
         health = running.wait_healthy()
         check(health.get("status") == "ok", f"/health: {health}", log=running.log)
-        ok(f"serve: /health {health}")
+        ok(f"serve: /health {health} {running.started_after:.1f} s after start")
         account = Account(running)
 
         first = account.upload(a[0])
