@@ -58,7 +58,7 @@ class PatternStrip(QWidget):
     """Click or drag across slots to turn them on or off; with the keyboard,
     Left/Right/Home/End choose a slot and Space or Enter toggles it."""
 
-    changed = Signal(int)  # the user edited the pattern
+    changed = Signal(object)  # the user edited the pattern (an int up to 2**32 - 1: not a C int)
 
     def __init__(self, pattern: int = 0, parent=None) -> None:
         super().__init__(parent)
@@ -215,8 +215,8 @@ class PatternEditor(QWidget):
     answers with `show_test_result`.
     """
 
-    pattern_edited = Signal(int)
-    test_requested = Signal(int)
+    pattern_edited = Signal(object)
+    test_requested = Signal(object)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
