@@ -141,7 +141,9 @@ class ContactsView(QWidget):
         self.proxy.setSourceModel(self.model)
         self.confirm: QMessageBox | None = None
         self._cid: int | None = None
-        self._pending_pattern: int | None = None
+        self._pending: tuple[int, int] | None = None  # (cid, pattern) waiting for the save timer
+        self._unsaved: dict[int, int] = {}  # cid -> pattern asked for and not yet stored by the hub
+        self._filling = False
         lh = line_height(self)
 
         # The list, with its search box.
@@ -274,13 +276,18 @@ class ContactsView(QWidget):
 
     def _fill(self, contacts: list[dict]) -> None:
         keep = self._cid
-        self.model.clear()
+        self._filling = True  # clearing the model moves the selection: not the user's doing
+        try:
+            self.model.clear()
+        finally:
+            self._filling = False
         for contact in contacts:
             item = QStandardItem(contact["name"])
             item.setEditable(False)
             item.setData(contact["cid"], CID)
             item.setData(contact["last_seen"], LAST_SEEN)
-            item.setData(contact["vib_pattern"], PATTERN)
+            # An edit still on its way to the hub wins over what was read before it landed.
+            item.setData(self._unsaved.get(contact["cid"], contact["vib_pattern"]), PATTERN)
             item.setData(contact["thumbnail"], THUMBNAIL)
             self._describe_item(item)
             self.model.appendRow(item)
@@ -338,10 +345,12 @@ class ContactsView(QWidget):
     # --- the selected contact ---------------------------------------------------------
 
     def _select(self, index: QModelIndex) -> None:
+        if self._filling:
+            return
+        self._flush_pattern()
         if not index.isValid():
             self._show_detail(None)
             return
-        self._flush_pattern()
         self._show_detail(self.model.itemFromIndex(self.proxy.mapToSource(index)))
 
     def _show_detail(self, item: QStandardItem | None) -> None:
@@ -403,7 +412,8 @@ class ContactsView(QWidget):
             return
         item.setData(pattern, PATTERN)
         self._describe_item(item)
-        self._pending_pattern = pattern
+        self._pending = (self._cid, pattern)
+        self._unsaved[self._cid] = pattern
         self._save_timer.start()
 
     def _flush_pattern(self) -> None:
@@ -412,17 +422,23 @@ class ContactsView(QWidget):
             self._save_pattern()
 
     def _save_pattern(self) -> None:
-        cid, pattern = self._cid, self._pending_pattern
-        self._pending_pattern = None
-        if cid is None or pattern is None:
+        if self._pending is None:
             return
+        cid, pattern = self._pending
+        self._pending = None
 
         def stored(_result) -> None:
+            if self._unsaved.get(cid) == pattern:
+                del self._unsaved[cid]
             self.ctx.message.emit("Pattern saved.")
             self.saved.emit(cid)
 
+        def refused(exc: BaseException) -> None:
+            self._unsaved.pop(cid, None)
+            self._refused(exc)
+
         self.ctx.tasks.run(self.ctx.hub.contacts.edit, self.ctx.user_id, cid, vib_pattern=pattern, write=True,
-                           done=stored, failed=self._refused, context=self)
+                           done=stored, failed=refused, context=self)
 
     def _refused(self, exc: BaseException) -> None:
         self.ctx.message.emit(f"Not saved: {getattr(exc, 'message', exc)}")
