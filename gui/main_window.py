@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.contacts, "&Contacts")
         self.tabs.addTab(self.status, "&Status")
         self.tabs.setAccessibleName("Views")
+        self.tabs.tabBar().setAccessibleName("Views: Timeline, Contacts, Status")
         self.tabs.currentChanged.connect(self._tab_changed)
 
         main = QWidget()

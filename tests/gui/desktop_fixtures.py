@@ -76,6 +76,16 @@ def wait_idle(qtbot, desktop: DesktopApp, timeout: int = 20_000) -> None:
     qtbot.waitUntil(lambda: desktop.tasks.pending == 0, timeout=timeout)
 
 
+def focus(qtbot, widget) -> None:
+    """Give `widget` the keyboard focus, its window activated first (a closed dialog may have
+    taken the activation with it)."""
+    window = widget.window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus)
+
+
 def photos_of(identities: dict[str, list[Path]], *people: str, count: int = 2) -> list[Path]:
     """The first `count` photos of each person (these cluster cleanly, one group each)."""
     return [photo for person in people for photo in identities[person][:count]]

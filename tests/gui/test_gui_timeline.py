@@ -4,7 +4,7 @@ person" turns a card into a contact (checked through the HTTP API)."""
 from __future__ import annotations
 
 import pytest
-from desktop_fixtures import GUI_MARKS, account, desktop, http, photos_of, themed, wait_idle  # noqa: F401
+from desktop_fixtures import GUI_MARKS, account, desktop, focus, http, photos_of, themed, wait_idle  # noqa: F401
 
 from gui.qt import Qt
 
@@ -57,7 +57,7 @@ def test_the_keyboard_alone_names_a_person(desktop, http, identities, qtbot):
     """Tab to the name field of a card, type, press Enter."""
     timeline = upload_and_wait_for_cards(qtbot, desktop, http, photos_of(identities, PEOPLE[0]), cards=1)
     card = next(iter(timeline.cards.values()))
-    timeline.refresh_button.setFocus()
+    focus(qtbot, timeline.refresh_button)
     for _ in range(10):
         if card.name_edit.hasFocus():
             break
