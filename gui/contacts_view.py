@@ -26,6 +26,7 @@ from .qt import (
     QPen,
     QPushButton,
     QRectF,
+    QScrollArea,
     QShortcut,
     QSize,
     QSortFilterProxyModel,
@@ -231,7 +232,18 @@ class ContactsView(QWidget):
         layout.setContentsMargins(margin, margin, margin, margin // 2)
         layout.setSpacing(margin)
         layout.addLayout(left, 2)
-        layout.addWidget(self.detail, 3)
+        # Very large text may not fit: the panel scrolls rather than squeezing its controls.
+        holder = QWidget()
+        holder.setObjectName("scrollBody")
+        holder_layout = QVBoxLayout(holder)
+        holder_layout.setContentsMargins(0, 0, 0, 0)
+        holder_layout.addWidget(self.detail)
+        self.detail_scroll = QScrollArea()
+        self.detail_scroll.setWidgetResizable(True)
+        self.detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.detail_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.detail_scroll.setWidget(holder)
+        layout.addWidget(self.detail_scroll, 3)
 
         self.setTabOrder(self.search, self.list)
         self.setTabOrder(self.list, self.name_edit)

@@ -17,6 +17,7 @@ from .qt import (
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QStackedWidget,
     Qt,
     QVBoxLayout,
@@ -47,7 +48,9 @@ class SetupView(QWidget):
         panel_layout.addWidget(self.steps)
         panel.setMaximumWidth(lh * 42)
 
-        outer = QHBoxLayout(self)
+        body = QWidget()
+        body.setObjectName("scrollBody")
+        outer = QHBoxLayout(body)
         outer.setContentsMargins(lh, lh, lh, lh)
         outer.addStretch(1)
         column = QVBoxLayout()
@@ -56,6 +59,13 @@ class SetupView(QWidget):
         column.addStretch(2)
         outer.addLayout(column, 8)
         outer.addStretch(1)
+        scroll = QScrollArea()  # very large text scrolls instead of being cut off
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
         ctx.server_changed.connect(self._show_address)
 
     # --- step 1: the account --------------------------------------------------------------
@@ -89,6 +99,7 @@ class SetupView(QWidget):
             label = QLabel(text)
             label.setBuddy(field)
             form.addRow(label, field)
+        form.addRow("", muted("At least 8 characters. The wearable keeps the name and password to log in."))
         self.existing_form = QWidget()
         existing_form = QFormLayout(self.existing_form)
         existing_form.setContentsMargins(round(line_height(page) * 1.5), 0, 0, 0)
@@ -127,6 +138,9 @@ class SetupView(QWidget):
         if self.ctx.username in names:
             self.existing.setCurrentText(self.ctx.username)
         self.existing_choice.setVisible(bool(names))
+        self.create_choice.setVisible(bool(names))  # a choice only when there is one
+        indent = round(line_height(self) * 1.5) if names else 0
+        self.create_form.layout().setContentsMargins(indent, 0, 0, 0)
         (self.existing_choice if names else self.create_choice).setChecked(True)
         self._choice_changed()
         self.password.clear()
@@ -137,7 +151,7 @@ class SetupView(QWidget):
         (self.existing if names else self.username).setFocus()
 
     def _choice_changed(self) -> None:
-        creating = self.create_choice.isChecked()
+        creating = self.create_choice.isChecked() or not self.existing_choice.isVisible()
         self.create_form.setVisible(creating)
         self.existing_form.setVisible(not creating and self.existing_choice.isVisible())
 

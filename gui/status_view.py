@@ -59,6 +59,9 @@ def _table(headers: list[str], name: str) -> QTableWidget:
         table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
     table.setAccessibleName(name)
     table.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setWordWrap(False)
     return table
 
 
@@ -159,6 +162,7 @@ class StatusView(QWidget):
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for text, field in (("P&ort:", self.port), ("&Keep unknown faces:", self.retention),
                             ("&Match threshold:", self.threshold), ("&Wearable port:", self.serial)):
             label = QLabel(text)
@@ -201,13 +205,14 @@ class StatusView(QWidget):
         left = QVBoxLayout()
         left.setSpacing(round(lh * 0.9))
         left.addWidget(connect)
-        left.addWidget(wearable)
         left.addWidget(settings)
         left.addStretch(1)
         right = QVBoxLayout()
         right.setSpacing(round(lh * 0.9))
-        right.addWidget(uploads, 3)
-        right.addWidget(seen, 2)
+        right.addWidget(wearable)
+        right.addWidget(uploads)
+        right.addWidget(seen)
+        right.addStretch(1)
         grid.addLayout(left, 1, 0)
         grid.addLayout(right, 1, 1)
         grid.setColumnStretch(0, 1)
@@ -332,10 +337,10 @@ class StatusView(QWidget):
             self.seen.setItem(row, 1, _cell(ago(contact["last_seen"])))
         self.seen.setVisible(bool(seen))
         self.no_seen.setVisible(not seen)
-        for table in (self.uploads, self.seen):
-            rows = max(1, table.rowCount())
-            height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(table.rowCount()))
-            table.setMinimumHeight(min(height + 4, table.horizontalHeader().height() + rows * line_height(self) * 2))
+        for table in (self.uploads, self.seen):  # at most RECENT rows: show them all, no scrolling
+            table.resizeRowsToContents()
+            rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+            table.setFixedHeight(table.horizontalHeader().sizeHint().height() + rows + 2 * table.frameWidth() + 2)
         if not self.serial.hasFocus():
             self._fill_ports(activity["ports"], self.ctx.hub.tuning.current.serial_port)
         self.refreshed.emit()

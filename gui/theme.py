@@ -127,8 +127,9 @@ QLineEdit {{
     selection-background-color: {s.accent}; selection-color: {s.on_accent};
 }}
 QLineEdit:focus {{ border: 2px solid {s.focus}; }}
-QSpinBox, QDoubleSpinBox, QComboBox {{ min-height: 1.9em; min-width: 6em; }}
+QSpinBox, QDoubleSpinBox, QComboBox {{ min-height: 1.7em; min-width: 6em; }}
 QListView, QTableWidget {{ background: {s.card}; border: 1px solid {s.card_border}; border-radius: 0.4em; }}
+QTableWidget::item {{ padding: 0.3em 0.4em; }}
 QListView:focus, QTableWidget:focus {{ border: 2px solid {s.focus}; }}
 QTabWidget::pane {{ border: none; }}
 QTabBar::tab {{
