@@ -15,6 +15,8 @@ import pytest
 from conftest import REPO
 from desktop_fixtures import GUI_MARKS, account, desktop, themed  # noqa: F401
 
+from gui.app import DesktopApp
+from gui.prefs import Prefs
 from gui.qt import Qt
 
 pytestmark = GUI_MARKS
@@ -40,9 +42,7 @@ def test_the_server_answers_while_the_window_is_open_and_stops_when_it_closes(de
 def test_a_new_port_from_the_status_view_moves_the_server(desktop, account, qtbot):
     status = desktop.window.status
     old_url = desktop.server.local_url
-    with socket.socket() as probe:  # a port free a moment ago
-        probe.bind(("127.0.0.1", 0))
-        new_port = probe.getsockname()[1]
+    new_port = free_port()  # free a moment ago
     status.port.setValue(new_port)
     with qtbot.waitSignal(status.applied, timeout=20_000) as applied:
         qtbot.mouseClick(status.apply_button, Qt.MouseButton.LeftButton)
@@ -98,3 +98,34 @@ def test_ctrl_c_in_the_terminal_quits_cleanly(tmp_path):
     assert "FaceLink closed." in rest
     assert "Traceback" not in "".join(lines) + rest
     assert refused(url)
+
+
+def test_a_busy_port_at_start_is_explained_and_another_can_be_chosen(hub, qtbot, themed):
+    hub.accounts.register("ann", "correct horse battery")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        busy = taken.getsockname()[1]
+        app = DesktopApp(hub, "127.0.0.1", busy, prefs=Prefs(username="ann"))
+        window = app.start()  # no exception: the window opens and says what is wrong
+        qtbot.addWidget(window)
+        try:
+            assert not app.server.running
+            assert app.server_error == f"Port {busy} is in use by another program."
+            assert window.server_label.text() == "Not serving"
+            assert window.status.server_state.text() == app.server_error
+            window.status.port.setValue(free_port())
+            with qtbot.waitSignal(window.status.applied, timeout=20_000) as applied:
+                window.status.apply_button.click()
+            assert applied.args[1], applied.args
+            assert httpx.get(f"{app.server.local_url}/health", timeout=10).status_code == 200
+            assert window.server_label.text().startswith("Serving at http://127.0.0.1:")
+            assert window.status.server_state.text() != app.server_error
+        finally:
+            app.shutdown()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
