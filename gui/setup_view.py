@@ -7,6 +7,7 @@ button for devices that create their own account.
 
 from __future__ import annotations
 
+from .connect_panel import ConnectPanel
 from .pairing import PairingControl
 from .qt import (
     QComboBox,
@@ -19,12 +20,11 @@ from .qt import (
     QRadioButton,
     QScrollArea,
     QStackedWidget,
-    Qt,
     QVBoxLayout,
     QWidget,
     Signal,
 )
-from .widgets import QrCode, heading, line_height, muted, named, primary, scaled_font, set_role
+from .widgets import heading, line_height, muted, named, primary, set_role
 
 
 class SetupView(QWidget):
@@ -66,7 +66,6 @@ class SetupView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
-        ctx.server_changed.connect(self._show_address)
 
     # --- step 1: the account --------------------------------------------------------------
 
@@ -188,7 +187,6 @@ class SetupView(QWidget):
 
     def _use(self, name: str) -> None:
         self.ctx.use_account(name)
-        self._show_address()
         self.steps.setCurrentIndex(1)
         self.finish_button.setFocus()
 
@@ -200,33 +198,14 @@ class SetupView(QWidget):
         intro = QLabel("On the wearable (or its phone app), enter this address and the account. "
                        "Or scan the code with the device's camera.")
         intro.setWordWrap(True)
-        self.setup_address = QLabel()
-        self.setup_address.setFont(scaled_font(self.setup_address.font(), 1.5, bold=True))
-        self.setup_address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                                   | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self.setup_address.setAccessibleName("The hub's address")
-        self.setup_address.setWordWrap(True)
-        self.setup_port = QLabel()
-        self.setup_port.setAccessibleName("The hub's port")
-        self.setup_account = QLabel()
-        self.setup_account.setAccessibleName("The account")
-        self.setup_note = muted()
-        self.setup_qr = QrCode()
-        self.setup_pairing = PairingControl(self.ctx)
+        self.panel = ConnectPanel(self.ctx, "Keep FaceLink open while the wearable is in use: the hub serves "
+                                            "from this window.")
+        self.pairing = PairingControl(self.ctx)
         pairing_note = muted("The wearable only logs in. A device that creates its own account from the network "
                              "needs pairing open for a few minutes.")
         self.back_button = named(QPushButton("&Back"), "Back to the account")
         self.finish_button = primary(named(QPushButton("&Open FaceLink"), "Open FaceLink"))
 
-        details = QVBoxLayout()
-        details.addWidget(self.setup_address)
-        details.addWidget(self.setup_port)
-        details.addWidget(self.setup_account)
-        details.addWidget(self.setup_note)
-        details.addStretch(1)
-        top = QHBoxLayout()
-        top.addLayout(details, 1)
-        top.addWidget(self.setup_qr, 0, Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_button)
         buttons.addStretch(1)
@@ -237,35 +216,11 @@ class SetupView(QWidget):
         layout.addWidget(muted("Step 2 of 2"))
         layout.addWidget(title)
         layout.addWidget(intro)
-        layout.addLayout(top)
-        layout.addWidget(self.setup_pairing)
+        layout.addWidget(self.panel)
+        layout.addWidget(self.pairing)
         layout.addWidget(pairing_note)
         layout.addStretch(1)
         layout.addLayout(buttons)
         self.back_button.clicked.connect(self.reset)
         self.finish_button.clicked.connect(self.done.emit)
         return page
-
-    def _show_address(self) -> None:
-        server = self.ctx.server
-        urls = server.urls()
-        if server.running and urls:
-            self.setup_address.setText(urls[0])
-            self.setup_port.setText(f"Port {server.port}" + (f"  ·  also {', '.join(urls[1:])}" if urls[1:] else ""))
-            self.setup_qr.set_text(urls[0])
-            self.setup_qr.show()
-            if server.lan_reachable:
-                self.setup_note.setText("Keep FaceLink open while the wearable is in use: the hub serves from "
-                                        "this window.")
-                set_role(self.setup_note, "muted")
-            else:
-                self.setup_note.setText(f"Only this computer can connect (the hub listens on {server.host}). "
-                                        "Start FaceLink with --host 0.0.0.0 for devices on your network.")
-                set_role(self.setup_note, "bad")
-        else:
-            self.setup_address.setText("Not serving")
-            self.setup_port.setText("")
-            self.setup_qr.hide()
-            self.setup_note.setText(self.ctx.server_error or "The hub is not serving.")
-            set_role(self.setup_note, "bad")
-        self.setup_account.setText(f"Account: {self.ctx.username}" if self.ctx.username else "")

@@ -8,6 +8,7 @@ import serial.tools.list_ports
 from facelink_local.config import Tuning
 
 from .humanize import ago, when
+from .connect_panel import ConnectPanel
 from .pairing import PairingControl
 from .qt import (
     QAbstractItemView,
@@ -32,7 +33,7 @@ from .qt import (
     QWidget,
     Signal,
 )
-from .widgets import QrCode, heading, line_height, muted, named, primary, scaled_font, section, set_role
+from .widgets import heading, line_height, muted, named, primary, section, set_role
 
 RECENT = 8
 NO_PORT = "Not used"
@@ -86,38 +87,15 @@ class StatusView(QWidget):
 
         # --- connect a device ---
         connect, connect_layout = section("Connect a device")
-        self.address = QLabel()
-        self.address.setFont(scaled_font(self.address.font(), 1.35, bold=True))
-        self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                             | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self.address.setAccessibleName("The hub's address for devices")
-        self.address.setWordWrap(True)
-        self.other_addresses = muted()
-        self.other_addresses.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.other_addresses.setAccessibleName("Other addresses")
-        self.account = QLabel()
-        self.account.setAccessibleName("Account for the wearable")
-        self.server_state = muted()
-        self.server_state.setAccessibleName("Server state")
+        self.panel = ConnectPanel(ctx, "The hub is serving while FaceLink is open.")
         self.copy_button = named(QPushButton("&Copy address"), "Copy the address")
-        self.qr = QrCode()
         self.pairing = PairingControl(ctx)
-
-        text_column = QVBoxLayout()
-        text_column.addWidget(muted("On the wearable or phone, enter this address and the account below:"))
-        text_column.addWidget(self.address)
-        text_column.addWidget(self.other_addresses)
-        text_column.addWidget(self.account)
-        text_column.addWidget(self.server_state)
-        text_column.addStretch(1)
         copy_row = QHBoxLayout()
         copy_row.addWidget(self.copy_button)
         copy_row.addStretch(1)
-        text_column.addLayout(copy_row)
-        connect_top = QHBoxLayout()
-        connect_top.addLayout(text_column, 1)
-        connect_top.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignTop)
-        connect_layout.addLayout(connect_top)
+        self.panel.text_column.addLayout(copy_row)
+        connect_layout.addWidget(muted("On the wearable or phone, enter this address and the account:"))
+        connect_layout.addWidget(self.panel)
         connect_layout.addWidget(self.pairing)
 
         # --- the wearable ---
@@ -258,28 +236,7 @@ class StatusView(QWidget):
     # --- what is shown ---------------------------------------------------------------
 
     def show_server(self) -> None:
-        server = self.ctx.server
-        urls = server.urls()
-        if server.running and urls:
-            self.address.setText(urls[0])
-            self.other_addresses.setText("Also: " + ",  ".join(urls[1:]) if len(urls) > 1 else "")
-            self.qr.set_text(urls[0])
-            self.qr.show()
-            if server.lan_reachable:
-                self.server_state.setText("The hub is serving while FaceLink is open.")
-                set_role(self.server_state, "muted")
-            else:
-                self.server_state.setText(f"Only this computer can connect: the hub listens on {server.host}. "
-                                          "Start FaceLink with --host 0.0.0.0 to let devices on your network in.")
-                set_role(self.server_state, "bad")
-        else:
-            self.address.setText("Not serving")
-            self.other_addresses.setText("")
-            self.qr.hide()
-            self.server_state.setText(self.ctx.server_error or "The hub is not serving.")
-            set_role(self.server_state, "bad")
-        self.copy_button.setEnabled(server.running)
-        self.account.setText(f"Account: {self.ctx.username}" if self.ctx.username else "No account chosen yet.")
+        self.copy_button.setEnabled(self.ctx.server.running)
 
     def show_wearable(self) -> None:
         text, connected = self.ctx.wearable_summary()
@@ -346,8 +303,9 @@ class StatusView(QWidget):
         self.refreshed.emit()
 
     def _copy(self) -> None:
-        QApplication.clipboard().setText(self.address.text())
-        self.ctx.message.emit(f"Copied {self.address.text()}")
+        address = self.panel.address.text()
+        QApplication.clipboard().setText(address)
+        self.ctx.message.emit(f"Copied {address}")
 
     # --- settings --------------------------------------------------------------------
 

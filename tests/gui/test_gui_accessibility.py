@@ -113,7 +113,7 @@ def test_sizes_follow_the_system_font(hub, qtbot, themed):
             qtbot.addWidget(window)
             contacts = window.contacts
             sizes[points] = (contacts.editor.strip.sizeHint().height(), contacts.photo.side(),
-                             window.status.qr.sizeHint().width(), contacts.search.sizeHint().height())
+                             window.status.panel.qr.sizeHint().width(), contacts.search.sizeHint().height())
             app.shutdown()
     finally:
         themed.setFont(original)

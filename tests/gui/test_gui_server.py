@@ -113,14 +113,14 @@ def test_a_busy_port_at_start_is_explained_and_another_can_be_chosen(hub, qtbot,
             assert not app.server.running
             assert app.server_error == f"Port {busy} is in use by another program."
             assert window.server_label.text() == "Not serving"
-            assert window.status.server_state.text() == app.server_error
+            assert window.status.panel.note.text() == app.server_error
             window.status.port.setValue(free_port())
             with qtbot.waitSignal(window.status.applied, timeout=20_000) as applied:
                 window.status.apply_button.click()
             assert applied.args[1], applied.args
             assert httpx.get(f"{app.server.local_url}/health", timeout=10).status_code == 200
             assert window.server_label.text().startswith("Serving at http://127.0.0.1:")
-            assert window.status.server_state.text() != app.server_error
+            assert window.status.panel.note.text() != app.server_error
         finally:
             app.shutdown()
 

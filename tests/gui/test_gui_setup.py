@@ -40,11 +40,11 @@ def test_first_run_creates_the_wearables_account(desktop, qtbot):
         qtbot.keyClick(setup.repeat, Qt.Key.Key_Return)
     assert setup.steps.currentIndex() == 1
     url = desktop.server.local_url
-    assert setup.setup_address.text() == url
-    assert setup.setup_account.text() == "Account: ann"
-    assert f"Port {desktop.server.port}" in setup.setup_port.text()
-    assert decode_qr(setup.setup_qr.image()) == url
-    assert "Only this computer can connect" in setup.setup_note.text()  # the tests listen on 127.0.0.1
+    assert setup.panel.address.text() == url
+    assert setup.panel.account.text() == "Account: ann"
+    assert f"Port {desktop.server.port}" in setup.panel.others.text()
+    assert decode_qr(setup.panel.qr.image()) == url
+    assert "Only this computer can connect" in setup.panel.note.text()  # the tests listen on 127.0.0.1
 
     # The wearable logs in with that account, through the app's own server.
     client = Api(url)

@@ -42,10 +42,10 @@ def test_the_engine_is_shown_read_only(desktop, account):
 
 def test_addresses_for_devices(desktop, account):
     status = desktop.window.status
-    assert status.address.text() == desktop.server.local_url
-    assert status.qr.text() == desktop.server.local_url
-    assert status.account.text() == "Account: ann"
-    assert "Only this computer can connect" in status.server_state.text()
+    assert status.panel.address.text() == desktop.server.local_url
+    assert status.panel.qr.text() == desktop.server.local_url
+    assert status.panel.account.text() == "Account: ann"
+    assert "Only this computer can connect" in status.panel.note.text()
 
 
 @pytest.mark.faces

@@ -19,6 +19,7 @@ def upload_and_wait_for_cards(qtbot, desktop, http, photos, cards: int):
         assert http.upload(photo).status_code == 200
     # No button pressed: the view reloads by itself once the faces have arrived.
     qtbot.waitUntil(lambda: len(timeline.cards) == cards and not timeline._loading, timeout=20_000)
+    qtbot.waitUntil(lambda: all(card.isVisible() for card in timeline.cards.values()))  # shown on the next event
     return timeline
 
 
