@@ -77,7 +77,7 @@ class DesktopApp(QObject):
         try:
             self.server.start()
         except OSError as exc:
-            self.server_error = port_error(self.server._requested_port, exc)
+            self.server_error = port_error(self.server.requested_port, exc)
             log.error("%s", self.server_error)
         self._restore_account()
         self.window = MainWindow(self)

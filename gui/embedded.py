@@ -22,7 +22,7 @@ class EmbeddedServer:
     def __init__(self, hub: Hub, host: str, port: int) -> None:
         self.hub = hub
         self.host = host
-        self._requested_port = port
+        self.requested_port = port
         self._server: BackgroundServer | None = None
         self._lock = threading.Lock()
 
@@ -30,7 +30,7 @@ class EmbeddedServer:
         """Bind and serve; raises OSError when the port is taken."""
         with self._lock:
             if self._server is None:
-                self._server = self._launch(self._requested_port)
+                self._server = self._launch(self.requested_port)
         return self
 
     def _launch(self, port: int) -> BackgroundServer:

@@ -160,8 +160,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(1)
         self._show_header()
         self.refresh_all()
-        self.tabs.currentWidget().setFocus()
-        self.tabs.setFocus()
+        self.tabs.tabBar().setFocus()  # Left/Right switch views from here
 
     def show_tab(self, index: int) -> None:
         if self.pages.currentIndex() == 1:

@@ -245,7 +245,7 @@ class StatusView(QWidget):
 
     def load_settings(self) -> None:
         tuning = self.ctx.hub.tuning.current
-        self.port.setValue(self.ctx.server.port or self.ctx.server._requested_port or 5055)
+        self.port.setValue(self.ctx.server.port or self.ctx.server.requested_port or 5055)
         self.retention.setValue(tuning.retention_days)
         self.threshold.setValue(tuning.match_threshold)
         self._fill_ports([], tuning.serial_port)

@@ -180,6 +180,10 @@ class TimelineView(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(REFRESH_DELAY_MS)
         self._debounce.timeout.connect(self.refresh)
+        self._clock = QTimer(self)
+        self._clock.setInterval(60_000)  # "last seen 5 minutes ago" keeps moving; expired faces go
+        self._clock.timeout.connect(lambda: self.refresh() if self.isVisible() else None)
+        self._clock.start()
         self.refresh_button.clicked.connect(self.refresh)
         ctx.bridge.faces_arrived.connect(self._on_faces_arrived)
         ctx.user_changed.connect(self.refresh)
