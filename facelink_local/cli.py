@@ -32,7 +32,7 @@ serial_option = click.option(
 
 
 def haptic_options(command):
-    """The wearable's settings on `serve`; a value given is stored, like the desktop app's."""
+    """The wearable's settings on `serve` and `gui`; a value given is stored for later runs."""
     for name, flag, kind, text in reversed([
         ("haptic_repeat", "--haptic-repeat", click.IntRange, "Times the wearable plays a pattern"),
         ("haptic_intensity", "--haptic-intensity", click.IntRange, "Motor strength, as PWM duty"),
