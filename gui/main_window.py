@@ -10,7 +10,6 @@ from .qt import (
     QApplication,
     QFrame,
     QHBoxLayout,
-    QIcon,
     QKeySequence,
     QLabel,
     QMainWindow,
@@ -18,6 +17,7 @@ from .qt import (
     QMessageBox,
     QSize,
     QStackedWidget,
+    QStyle,
     QSystemTrayIcon,
     Qt,
     QTabWidget,
@@ -205,8 +205,10 @@ class MainWindow(QMainWindow):
     def _to_tray(self) -> None:
         ctx = self.ctx
         if ctx.tray is None:
-            tray = QSystemTrayIcon(QApplication.windowIcon() if not QApplication.windowIcon().isNull()
-                                   else QIcon(), self)
+            icon = QApplication.windowIcon()
+            if icon.isNull():  # no app icon installed: a tray icon without one would be invisible
+                icon = self.style().standardIcon(QStyle.StandardPixmap.SP_ComputerIcon)
+            tray = QSystemTrayIcon(icon, self)
             menu = QMenu(self)
             open_action = menu.addAction("&Open FaceLink")
             open_action.triggered.connect(self._from_tray)
