@@ -1,4 +1,4 @@
-"""`facelink`: serve the API, and look after the hub's data."""
+"""`facelink`: serve the API or open the desktop app, and look after the hub's data."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ serial_option = click.option(
 
 
 def haptic_options(command):
-    """The wearable's settings on `serve`; a value given is stored, like the desktop app's."""
+    """The wearable's settings on `serve` and `gui`; a value given is stored for later runs."""
     for name, flag, kind, text in reversed([
         ("haptic_repeat", "--haptic-repeat", click.IntRange, "Times the wearable plays a pattern"),
         ("haptic_intensity", "--haptic-intensity", click.IntRange, "Motor strength, as PWM duty"),
@@ -57,11 +57,15 @@ def main(verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+host_option = click.option("--host", default="0.0.0.0", envvar="FACELINK_HOST", show_default=True,
+                           help="Interface to listen on [env FACELINK_HOST].")
+port_option = click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, envvar="FACELINK_PORT",
+                           show_default=True, help="TCP port [env FACELINK_PORT].")
+
+
 @main.command()
-@click.option("--host", default="0.0.0.0", envvar="FACELINK_HOST", show_default=True,
-              help="Interface to listen on [env FACELINK_HOST].")
-@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, envvar="FACELINK_PORT",
-              show_default=True, help="TCP port [env FACELINK_PORT].")
+@host_option
+@port_option
 @data_dir_option
 @engine_option
 @serial_option
@@ -87,6 +91,43 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
         if haptics is not None:
             haptics.stop()
         hub.close()
+
+
+@main.command()
+@host_option
+@port_option
+@data_dir_option
+@engine_option
+@serial_option
+@haptic_options
+def gui(host: str, port: int, data_dir: Path | None, engine: str, serial: str | None,
+        **haptic: float | int | None) -> None:
+    """Open the desktop app; it serves the REST API to LAN devices while it is open."""
+    import os
+    import sys
+
+    from click.core import ParameterSource
+
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+        raise click.ClickException("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset): "
+                                   "use `facelink serve` to run the hub headless")
+    try:
+        from gui.app import run
+    except ImportError as exc:  # a display library or the Qt wheel is missing
+        raise click.ClickException(f"the desktop app cannot start: {exc}") from exc
+    from .hub import Hub
+
+    port_given = click.get_current_context().get_parameter_source("port") != ParameterSource.DEFAULT
+    hub = Hub(settings_from(data_dir, host=host, port=port, engine=engine))
+    click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
+    click.echo(f"Face engine: {hub.engine.id}")
+    try:
+        haptics = start_haptics(hub, serial, **haptic)
+        code = run(hub, host, port, haptics, port_from_prefs=not port_given, echo=click.echo)
+    finally:
+        hub.close()
+    click.get_current_context().exit(code)
 
 
 def start_haptics(hub, serial: str | None, **settings: float | int | None):
