@@ -39,14 +39,6 @@ def network(dat_bytes: bytes) -> dlib_dnn.DlibNetwork:
     return parse_network(dat_bytes)
 
 
-@pytest.fixture(scope="session")
-def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache folder holding the converted model, built once per test session."""
-    cache = tmp_path_factory.mktemp("onnx-cache")
-    build_or_load(cache, packaged_dir=cache / "no-packaged-models")
-    return cache
-
-
 # --- dlib's encodings ----------------------------------------------------------
 
 
