@@ -17,7 +17,7 @@ from facelink_local.faces.hog_split import (
     encode_int,
     suppress,
 )
-from facelink_local.faces.image import InvalidImage, decode_image
+from facelink_local.faces.image import decode_image
 
 
 def test_dlib_encodings_round_trip():
@@ -72,22 +72,27 @@ def test_split_detection_equals_dlibs_on_noise_and_sizes(split_hog):
             assert split.run(rgb, upsample) == dlib_run(whole, rgb, upsample)
 
 
+# Several faces (suppression across the two halves), small faces, large photos scanned
+# without upsampling, photos without faces. The benchmark compares every photo.
+EDGE = ["group_2faces_barack_obama_and_joe_biden.jpg", "group_5faces_annotated.jpg", "group_5faces_sitting.jpg",
+        "group_6faces_annotated.jpg", "group_8faces_annotated.jpg", "group_crowd_about_20_small_faces.jpg",
+        "group_selfie_angelina_jolie_and_others.jpg", "reflection_angelina_jolie.jpg",
+        "exif_orientation_3_compreface_person_a.jpg", "small_320x240_barack_obama.jpg",
+        "near_duplicate_lowres_240p_barack_obama.jpg", "no_face_park.jpg", "no_face_cats_large_2400x1600.jpg"]
+
+
 @pytest.mark.faces
 @pytest.mark.model
 @pytest.mark.slow
 def test_split_detection_equals_dlibs_on_real_photos(split_hog, shared_faces: Path, identities):
     split, whole = split_hog
-    photos = sorted((shared_faces / "edge").iterdir())
-    photos += [people[0] for people in list(identities.values())[::4]]
-    faces = compared = 0
+    photos = [shared_faces / "edge" / name for name in EDGE]
+    photos += [people[0] for people in list(identities.values())[::8]]
+    faces = 0
     for photo in photos:
-        try:
-            rgb = decode_image(photo.read_bytes(), max_side=1600)
-        except InvalidImage:
-            continue
+        rgb = decode_image(photo.read_bytes(), max_side=1600)
         upsample = 1 if rgb.shape[0] * rgb.shape[1] <= 1_100_000 else 0
         expected = dlib_run(whole, rgb, upsample)
         assert split.run(rgb, upsample) == expected, photo.name
         faces += len(expected)
-        compared += 1
-    assert compared >= 45 and faces >= 60
+    assert faces >= 35
