@@ -16,10 +16,11 @@ the hub runs another engine than the one that made some stored faces:
   are all dormant cannot be recognized until it gets new ones
   (`contacts_needing_faces`).
 
-The job works in batches of `batch_size` faces: read their chips, embed them
-(taking one of the engine's two slots, so an upload always finds the other),
-and write the new embeddings in one transaction, each row only if it still has
-the old engine id. Contacts' reference faces go first, so that recognition
+The job works in batches (up to 32 faces, or fewer if embedding them would hold
+the engine longer than a quarter of a second: 2 faces with dlib-bin's
+descriptor): read their chips, embed them (taking one of the engine's two
+slots, so an upload always finds the other), and write the new embeddings in
+one transaction, each row only if it still has the old engine id. Contacts' reference faces go first, so that recognition
 comes back within a few batches. Progress lives in the database itself (a face
 is done when its engine id is the current one), so a job cut short by a crash
 or a shutdown simply carries on at the next start. While it runs, new unknown
@@ -50,8 +51,9 @@ from .gallery import GalleryCache, embedding_to_blob
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 32     # ~0.2 s of embedding with the onnx engine: an upload never waits longer for a slot
-YIELD_FRACTION = 0.5  # after each batch, rest half as long as it took: uploads keep a core
+BATCH_SIZE = 32         # at most this many faces per batch (one transaction)
+BATCH_SECONDS = 0.25    # and no more than this much embedding: an upload never waits longer for a slot
+YIELD_FRACTION = 0.5    # after each batch, rest half as long as it took: uploads keep a core
 
 
 def engine_parts(engine_id: str) -> tuple[str, str, str] | None:
@@ -120,13 +122,16 @@ class ReembedService:
     """
 
     def __init__(self, store: Store, engine: FaceEngine, events: EventHub, gallery: GalleryCache,
-                 batch_size: int = BATCH_SIZE, yield_fraction: float = YIELD_FRACTION) -> None:
+                 batch_size: int = BATCH_SIZE, batch_seconds: float = BATCH_SECONDS,
+                 yield_fraction: float = YIELD_FRACTION) -> None:
         self.store = store
         self.engine = engine
         self.events = events
         self.gallery = gallery
         self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
         self.yield_fraction = yield_fraction
+        self._seconds_per_face: float | None = None  # measured on the job's batches
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -256,6 +261,7 @@ class ReembedService:
     # --- the job ------------------------------------------------------------
 
     def _begin(self, compatible: dict[str, int], dormant: dict[str, int]) -> ReembedStatus:
+        self._seconds_per_face = None
         log.info("re-embedding %d stored faces for %s (from %s)", sum(compatible.values()), self.engine.id,
                  ", ".join(compatible))
         return ReembedStatus("running", self.engine.id, total=sum(compatible.values()), dormant=dormant,
@@ -310,7 +316,7 @@ class ReembedService:
                  + (" AND contact_id IS NOT NULL" if contacts_only else "") + " ORDER BY id LIMIT ?")
         last_id, worked = 0, False
         while not self._stop.is_set():
-            rows = self.store.read().execute(query, [*sources, last_id, self.batch_size]).fetchall()
+            rows = self.store.read().execute(query, [*sources, last_id, self._next_batch_size()]).fetchall()
             if not rows:
                 break
             last_id = rows[-1][0]
@@ -323,6 +329,11 @@ class ReembedService:
                     self._stop.wait((time.perf_counter() - started) * self.yield_fraction)
         return worked
 
+    def _next_batch_size(self) -> int:
+        if self._seconds_per_face is None:
+            return min(self.batch_size, 2)  # the first batch measures the engine
+        return max(1, min(self.batch_size, int(self.batch_seconds / self._seconds_per_face)))
+
     def _batch(self, engine: FaceEngine, rows: list[tuple], unreadable: set[int]) -> None:
         chips, good = [], []
         for row in rows:
@@ -334,7 +345,9 @@ class ReembedService:
                 good.append(row)
         unread = len(rows) - len(good)
         if good:
+            started = time.perf_counter()
             embeddings = engine.embed_chips(np.stack(chips))
+            self._seconds_per_face = (time.perf_counter() - started) / len(good)
             with self.store.write() as db:
                 db.conn.executemany(
                     "UPDATE faces SET engine = ?, embedding = ? WHERE id = ? AND engine = ?",
