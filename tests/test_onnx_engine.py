@@ -140,6 +140,19 @@ def test_damaged_cache_is_rebuilt_identically(onnx_cache: Path, tmp_path: Path):
 
 
 @pytest.mark.model
+@pytest.mark.slow
+def test_the_packaging_command_writes_the_file_the_hub_looks_for_first(onnx_cache: Path, tmp_path: Path, capsys):
+    assert onnx_models.main([]) == 2 and "usage" in capsys.readouterr().err
+    packaged = tmp_path / "facelink_local" / "faces" / "models"
+    assert onnx_models.main([str(packaged)]) == 0
+    (built,) = packaged.iterdir()
+    assert capsys.readouterr().out.strip() == str(built)
+    assert built.stat().st_mode & 0o777 == 0o644  # an installed app's users must read it
+    assert build_or_load(tmp_path / "data", packaged_dir=packaged) == built
+    assert not (tmp_path / "data").exists()  # found, so nothing was built
+
+
+@pytest.mark.model
 def test_packaged_model_is_preferred_when_its_hash_matches(onnx_cache: Path, tmp_path: Path):
     good = next((onnx_cache / "models").glob("*.onnx"))
     packaged = tmp_path / "packaged"
