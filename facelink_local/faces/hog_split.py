@@ -31,6 +31,7 @@ the overlap test changed.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -174,12 +175,18 @@ class SplitHog:
         self._down6 = dlib.pyramid_down(6)
         self._down2 = dlib.pyramid_down(2)
 
-    def run(self, rgb: NDArray[np.uint8], upsample: int) -> list[Detection]:
-        """Boxes (in `rgb`'s pixels, may reach past its edges) and scores, best first."""
+    def run(self, rgb: NDArray[np.uint8], upsample: int, split: bool = True) -> list[Detection]:
+        """Boxes (in `rgb`'s pixels, may reach past its edges) and scores, best first.
+
+        `split=False` runs dlib's `run()` on this thread alone (same result).
+        """
         import dlib
 
         if upsample not in (0, 1):
             raise ValueError("upsample must be 0 or 1")
+        if not split:
+            rects, scores, _ = self.whole.run(rgb, upsample, 0.0)
+            return [(_box(r), float(s)) for r, s in zip(rects, scores)]
         image = self.doubled(rgb) if upsample else rgb
         levels = self.pyramid_levels(image.shape[0], image.shape[1])
         if levels <= self.split_level:
@@ -240,10 +247,18 @@ def _box(rect) -> Box:
     return rect.left(), rect.top(), rect.right(), rect.bottom()
 
 
-def stock_run(detector) -> Callable[[NDArray[np.uint8], int], list[Detection]]:
+def machine_saturated() -> bool:
+    """Whether the last minute's load average already fills every core (a second thread would gain nothing)."""
+    try:
+        return os.getloadavg()[0] >= (os.cpu_count() or 1)
+    except (AttributeError, OSError):  # no load average (Windows)
+        return False
+
+
+def stock_run(detector) -> Callable[..., list[Detection]]:
     """`run()` of a plain dlib detector, in SplitHog's result shape."""
 
-    def run(rgb: NDArray[np.uint8], upsample: int) -> list[Detection]:
+    def run(rgb: NDArray[np.uint8], upsample: int, split: bool = False) -> list[Detection]:
         rects, scores, _ = detector.run(rgb, upsample, 0.0)
         return [(_box(r), float(s)) for r, s in zip(rects, scores)]
 
