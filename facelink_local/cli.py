@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import DEFAULT_PORT, Settings, default_data_dir
+from .config import DEFAULT_PORT, Settings, Tuning, default_data_dir
 
 
 def settings_from(data_dir: Path | None, **changes) -> Settings:
@@ -31,6 +31,24 @@ serial_option = click.option(
 )
 
 
+
+def haptic_options(command):
+    """The wearable's settings on `serve`; a value given is stored, like the desktop app's."""
+    for name, flag, kind, text in reversed([
+        ("haptic_repeat", "--haptic-repeat", click.IntRange, "Times the wearable plays a pattern"),
+        ("haptic_intensity", "--haptic-intensity", click.IntRange, "Motor strength, as PWM duty"),
+        ("haptic_cooldown_s", "--haptic-cooldown", click.FloatRange, "Seconds before the same contact buzzes again"),
+    ]):
+        low, high = Tuning.LIMITS[name]
+        envvar = "FACELINK_" + flag[2:].upper().replace("-", "_")
+        command = click.option(
+            flag, name, type=kind(low, high), envvar=envvar, default=None,
+            help=f"{text}; stored for later runs [env {envvar}; default: the stored setting, "
+                 f"else {getattr(Tuning(), name):g}].",
+        )(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="facelink")
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
@@ -48,7 +66,9 @@ def main(verbose: bool) -> None:
 @data_dir_option
 @engine_option
 @serial_option
-def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str | None) -> None:
+@haptic_options
+def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str | None,
+          **haptic: float | int | None) -> None:
     """Serve the REST API to the wearable camera and LAN devices."""
     from .api import create_app
     from .hub import Hub
@@ -59,7 +79,7 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
     click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
     click.echo(f"Face engine: {hub.engine.id}")
     show_reembedding(hub)
-    haptics = start_haptics(hub, serial)
+    haptics = start_haptics(hub, serial, **haptic)
     click.echo("Devices on your network can reach the hub at:")
     for url in lan_urls(host, port):
         click.echo(f"  {url}")
@@ -98,14 +118,21 @@ def show_reembedding(hub) -> None:
     unsubscribe = hub.events.subscribe(ReembedProgress.TOPIC, advance)
 
 
-def start_haptics(hub, serial: str | None):
-    """The haptic bridge, started, when a wearable port is given or was chosen before; else None."""
+def start_haptics(hub, serial: str | None, **settings: float | int | None):
+    """The haptic bridge, started, when a wearable port is given or was chosen before; else None.
+
+    `settings` (haptic_repeat, haptic_intensity, haptic_cooldown_s; None: keep) are stored first."""
+    changes = {name: value for name, value in settings.items() if value is not None}
+    if changes:
+        hub.tuning.update(**changes)
     if not (serial or hub.tuning.current.serial_port):
         return None
     from firmware_bridge.haptics import HapticBridge
 
     bridge = HapticBridge.for_hub(hub, serial).start()
-    click.echo(f"Haptic wearable: {hub.tuning.current.serial_port} ({bridge.state})")
+    tuning = hub.tuning.current
+    click.echo(f"Haptic wearable: {tuning.serial_port} ({bridge.state}); repeat {tuning.haptic_repeat}, "
+               f"intensity {tuning.haptic_intensity}, cooldown {tuning.haptic_cooldown_s:g} s")
     return bridge
 
 
