@@ -277,10 +277,12 @@ def bench_uploads(engines: dict[str, FaceEngine], folder: Path, rounds: int, rep
         "## Upload latency: the real server on 127.0.0.1",
         "",
         f"One hub per engine, one client, sequential; each round uploads the same photo to every hub, in turn "
-        f"({rounds} rounds per photo set). `onnx, plain HOG` is the onnx engine with dlib's one-thread `run()`; "
-        "`onnx` splits detection over two threads unless the load average already fills both cores "
+        f"({rounds} rounds per photo set). `onnx` is the engine as the hub runs it: it splits detection over two "
+        "threads unless the load average already fills both cores "
         f"(it did {'at the start' if saturated_start else 'not at the start'} and "
-        f"{'at the end' if machine_saturated() else 'not at the end'} of this part).",
+        f"{'at the end' if machine_saturated() else 'not at the end'} of this part). The same engine with "
+        "dlib's one-thread `run()` always (`onnx, plain HOG`) and with the split always (`onnx, split always`) "
+        "show what the split does to an upload.",
         "",
         "| photo | faces/photo | " + " | ".join(f"{n} p50 / p95 ms" for n in names)
         + " | dlib/onnx p50 | dlib/onnx p95 | target p50 (onnx) |",
@@ -491,18 +493,21 @@ def main(argv: list[str] | None = None) -> int:
         onnx_engine = make_engine("onnx", cache_dir=Path(cache))
         plain = FaceEngine("onnx, plain HOG", HogDetector(split_level=None), FivePointAligner(),
                            onnx_engine.embedder)
+        forced = FaceEngine("onnx, split always", HogDetector(always_split=True), FivePointAligner(),
+                            onnx_engine.embedder)
         report.md("Engines:", "")
         for engine in (dlib_engine, onnx_engine):
             start = time.perf_counter()
             engine.load()
             report.both(f"- `{engine.name}`: `{engine.id}` (loads in {time.perf_counter() - start:.2f} s)")
         plain.load()
+        forced.load()
         report.both("")
 
         chips, names = detect_and_align(folder, photos, report)
         embedding = bench_embedding(dlib_engine, onnx_engine, chips, names, report)
-        uploads = bench_uploads({"dlib": dlib_engine, "onnx": onnx_engine, "onnx, plain HOG": plain}, folder,
-                                rounds, report)
+        uploads = bench_uploads({"dlib": dlib_engine, "onnx": onnx_engine, "onnx, plain HOG": plain,
+                                 "onnx, split always": forced}, folder, rounds, report)
         bench_stages(onnx_engine, folder, rounds, report)
         if args.threads:
             upload_photos = [p.read_bytes() for p in photos[:: max(1, len(photos) // 40)]]
