@@ -124,6 +124,8 @@ def report(uploads: dict, timeline: dict, realism: tuple[float, float], engine_i
         f"Machine: {machine()}  ",
         f"Engine: `{engine_id}`",
         "",
+        "The two face engines, compared on the same photos: [engines.md](engines.md).",
+        "",
         "## Upload latency (real server on 127.0.0.1, one client, sequential)",
         "",
         "| photo | uploads | faces/photo | p50 ms | p95 ms | target p50 | p50 / target |",

@@ -20,8 +20,9 @@ data_dir_option = click.option(
     default=None, help="Where the database and keys live [env FACELINK_DATA_DIR; default: the user data folder].",
 )
 engine_option = click.option(
-    "--engine", type=click.Choice(["dlib", "onnx"]), default="dlib", envvar="FACELINK_ENGINE", show_default=True,
-    help="Face engine [env FACELINK_ENGINE].",
+    "--engine", type=click.Choice(["onnx", "dlib"]), default=Settings.engine, envvar="FACELINK_ENGINE",
+    show_default=True, help="Face engine: 'onnx' (dlib's models, the descriptor on onnxruntime) or 'dlib' "
+                            "[env FACELINK_ENGINE].",
 )
 serial_option = click.option(
     "--serial", metavar="PORT", envvar="FACELINK_SERIAL", default=None,
@@ -81,6 +82,7 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
     app = create_app(hub)
     click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
     click.echo(f"Face engine: {hub.engine.id}")
+    show_reembedding(hub)
     haptics = start_haptics(hub, serial, **haptic)
     click.echo("Devices on your network can reach the hub at:")
     for url in lan_urls(host, port):
@@ -130,6 +132,33 @@ def gui(host: str, port: int, data_dir: Path | None, engine: str, serial: str | 
     click.get_current_context().exit(code)
 
 
+def show_reembedding(hub) -> None:
+    """A progress bar for the re-embedding job the hub runs as it starts serving, if there is one."""
+    compatible, dormant = hub.reembed.plan()
+    for engine_id, count in dormant.items():
+        click.echo(f"Kept, unused: {count} stored faces of {engine_id} (another detector or aligner; "
+                   "`facelink reembed --purge-dormant` deletes them)")
+    if not compatible:
+        return
+    from tqdm import tqdm
+
+    from .services.reembed import ReembedProgress
+
+    total = sum(compatible.values())
+    click.echo(f"Re-embedding {total} stored faces for this engine in the background; uploads are served meanwhile.")
+    bar = tqdm(total=total, desc="re-embedding", unit="face")
+
+    def advance(event: ReembedProgress) -> None:
+        status = event.status
+        bar.total = max(bar.total, status.total)
+        bar.update(status.done + status.skipped - bar.n)
+        if not status.running and status.started_at is not None:
+            bar.close()
+            unsubscribe()
+
+    unsubscribe = hub.events.subscribe(ReembedProgress.TOPIC, advance)
+
+
 def start_haptics(hub, serial: str | None, **settings: float | int | None):
     """The haptic bridge, started, when a wearable port is given or was chosen before; else None.
 
@@ -176,6 +205,54 @@ def recluster(username: str, data_dir: Path | None, engine: str) -> None:
             raise click.ClickException(f"no user named {username!r}")
         clusters = hub.timeline.recluster(user_id)
         click.echo(f"{username}: {clusters} clusters")
+    finally:
+        hub.close()
+
+
+@main.command()
+@data_dir_option
+@engine_option
+@click.option("--status", "status_only", is_flag=True, help="Only show what is stored and what would be done.")
+@click.option("--purge-dormant", is_flag=True,
+              help="Delete the stored faces this engine cannot re-embed (made by another detector or aligner).")
+@click.option("--yes", is_flag=True, help="Do not ask before --purge-dormant deletes.")
+def reembed(data_dir: Path | None, engine: str, status_only: bool, purge_dormant: bool, yes: bool) -> None:
+    """Re-embed stored faces for the face engine (--engine) from their aligned chips, with a progress bar.
+
+    `facelink serve` does the same in the background as it starts; this runs it
+    in the foreground. An interrupted run carries on where it stopped.
+    """
+    from tqdm import tqdm
+
+    from .hub import Hub
+
+    hub = Hub(settings_from(data_dir, engine=engine))
+    try:
+        compatible, dormant = hub.reembed.plan()
+        current = hub.reembed.stored_engines().get(hub.engine.id, 0)
+        click.echo(f"Face engine: {hub.engine.id}")
+        click.echo(f"  {current} stored faces made by it")
+        for engine_id, count in compatible.items():
+            click.echo(f"  {count} to re-embed, from {engine_id}")
+        for engine_id, count in dormant.items():
+            click.echo(f"  {count} dormant (another detector or aligner: kept, never compared), from {engine_id}")
+        if purge_dormant and dormant:
+            if not yes:
+                click.confirm(f"Delete {sum(dormant.values())} dormant faces for good?", abort=True)
+            click.echo(f"Deleted {hub.reembed.purge_dormant()} dormant faces.")
+        if status_only or not compatible:
+            return
+        hub.warm_up()
+        with tqdm(total=sum(compatible.values()), desc="re-embedding", unit="face") as bar:
+            def advance(status) -> None:
+                bar.total = max(bar.total, status.total)
+                bar.update(status.done + status.skipped - bar.n)
+
+            status = hub.reembed.run(progress=advance)
+        click.echo(f"Re-embedded {status.done} faces" + (f"; {status.skipped} chips could not be read and stay "
+                                                          "dormant" if status.skipped else "") + ".")
+        if status.state == "failed":
+            raise click.ClickException(f"re-embedding failed: {status.error}")
     finally:
         hub.close()
 

@@ -26,7 +26,7 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     host: str = "0.0.0.0"
     port: int = DEFAULT_PORT
-    engine: str = "dlib"
+    engine: str = "onnx"          # the fastest engine that passes the equality tests (docs/engines.md)
     access_token_ttl: timedelta = timedelta(minutes=15)
     refresh_token_ttl: timedelta = timedelta(days=30)
     max_upload_bytes: int = 20 * MiB

@@ -18,6 +18,7 @@ from .services.accounts import AccountService
 from .services.contacts import ContactService
 from .services.gallery import GalleryCache
 from .services.pairing import PairingWindow
+from .services.reembed import ReembedService, ReembedStatus
 from .services.throttle import LoginThrottle
 from .services.timeline import TimelineService
 from .services.tuning import TuningService
@@ -69,10 +70,35 @@ class Hub:
         self.uploads = UploadService(self.store, self.engine, self.events, self.tuning, self.gallery,
                                      settings.max_decode_side)
         self.timeline = TimelineService(self.store, self.tuning, self.engine.id)
+        # Stored faces of another engine that cuts the same chips are re-embedded in the background.
+        self.reembed = ReembedService(self.store, self.engine, self.events, self.gallery)
+        self.timeline.shown_engines = lambda: [self.engine.id, *self.reembed.sources()]
+        self.timeline.hold_new_faces = self.reembed.pending_for
 
     def warm_up(self) -> None:
         """Load the face models now rather than on the first upload."""
         self.engine.load()
 
+    def start_background_work(self) -> ReembedStatus:
+        """What the hub does while it serves: re-embed stored faces of another engine (see `reembed`)."""
+        return self.reembed.start()
+
+    def switch_engine(self, name: str) -> ReembedStatus:
+        """Use another face engine from now on (the desktop app's setting); blocks while its models load.
+
+        Uploads already running finish with the old engine. Stored faces are
+        re-embedded for the new one in the background (progress: the
+        `ReembedProgress` events, or `reembed.status()`); faces the new engine
+        cannot re-embed stay dormant (README, "The face engine").
+        """
+        settings = self.settings.with_(engine=name)
+        engine = make_engine(name, **engine_options(settings))
+        engine.load()
+        self.settings, self.engine = settings, engine
+        self.uploads.engine = engine
+        self.timeline.engine_id = engine.id
+        return self.reembed.retarget(engine)
+
     def close(self) -> None:
+        self.reembed.stop()
         self.store.close()

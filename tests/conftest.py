@@ -13,6 +13,7 @@ import pytest
 from facelink_local.api import create_app
 from facelink_local.config import Settings
 from facelink_local.faces import FaceEngine, make_engine
+from facelink_local.faces.onnx_models import build_or_load
 from facelink_local.hub import Hub
 from facelink_local.server import BackgroundServer
 
@@ -44,8 +45,25 @@ def identities(shared_faces: Path) -> dict[str, list[Path]]:
 
 
 @pytest.fixture(scope="session")
-def engine() -> FaceEngine:
-    """The real dlib engine, loaded once per test session."""
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder holding the converted ONNX descriptor, built once per test session."""
+    cache = tmp_path_factory.mktemp("onnx-cache")
+    build_or_load(cache, packaged_dir=cache / "no-packaged-models")
+    return cache
+
+
+@pytest.fixture(scope="session")
+def engine(onnx_cache: Path) -> FaceEngine:
+    """The default engine ("onnx": dlib's detector and aligner, dlib's descriptor on onnxruntime),
+    loaded once per test session. tests/test_onnx_engine.py checks it against "dlib"."""
+    face_engine = make_engine("onnx", cache_dir=onnx_cache)
+    face_engine.load()
+    return face_engine
+
+
+@pytest.fixture(scope="session")
+def dlib_engine() -> FaceEngine:
+    """The "dlib" engine (dlib-bin runs all three models), loaded once per test session."""
     face_engine = make_engine("dlib")
     face_engine.load()
     return face_engine

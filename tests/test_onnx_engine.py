@@ -39,14 +39,6 @@ def network(dat_bytes: bytes) -> dlib_dnn.DlibNetwork:
     return parse_network(dat_bytes)
 
 
-@pytest.fixture(scope="session")
-def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache folder holding the converted model, built once per test session."""
-    cache = tmp_path_factory.mktemp("onnx-cache")
-    build_or_load(cache, packaged_dir=cache / "no-packaged-models")
-    return cache
-
-
 # --- dlib's encodings ----------------------------------------------------------
 
 
@@ -145,6 +137,19 @@ def test_damaged_cache_is_rebuilt_identically(onnx_cache: Path, tmp_path: Path):
     rebuilt = build_or_load(tmp_path, packaged_dir=tmp_path / "none")
     assert rebuilt == damaged
     assert rebuilt.read_bytes() == good.read_bytes()  # the conversion is deterministic
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_the_packaging_command_writes_the_file_the_hub_looks_for_first(onnx_cache: Path, tmp_path: Path, capsys):
+    assert onnx_models.main([]) == 2 and "usage" in capsys.readouterr().err
+    packaged = tmp_path / "facelink_local" / "faces" / "models"
+    assert onnx_models.main([str(packaged)]) == 0
+    (built,) = packaged.iterdir()
+    assert capsys.readouterr().out.strip() == str(built)
+    assert built.stat().st_mode & 0o777 == 0o644  # an installed app's users must read it
+    assert build_or_load(tmp_path / "data", packaged_dir=packaged) == built
+    assert not (tmp_path / "data").exists()  # found, so nothing was built
 
 
 @pytest.mark.model

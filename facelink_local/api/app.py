@@ -41,5 +41,6 @@ def create_app(hub: Hub) -> Quart:
     @app.before_serving
     async def load_models() -> None:
         await asyncio.to_thread(hub.warm_up)
+        await asyncio.to_thread(hub.start_background_work)
 
     return app

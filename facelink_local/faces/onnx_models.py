@@ -230,6 +230,8 @@ def build_file(dest_dir: Path, dat_path: Path | None = None) -> Path:
             f.write(model.SerializeToString())
             f.flush()
             os.fsync(f.fileno())
+        # Public weights in another format: readable by all, as an installed app's files must be.
+        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 import numpy as np
@@ -18,10 +19,21 @@ def new_cluster_id() -> str:
 
 
 class TimelineService:
+    """Groups and lists a user's unknown faces.
+
+    Only faces of the current engine are compared (`engine_id`). While stored
+    faces are being re-embedded for it (services/reembed.py), the hub sets
+    `shown_engines` to the engines whose faces are on their way (they stay in
+    the timeline meanwhile) and `hold_new_faces` to tell whether a user still
+    has faces waiting (new faces are grouped once they are done).
+    """
+
     def __init__(self, store: Store, tuning: TuningService, engine_id: str) -> None:
         self.store = store
         self.tuning = tuning
         self.engine_id = engine_id
+        self.shown_engines: Callable[[], list[str]] = lambda: [self.engine_id]
+        self.hold_new_faces: Callable[[int], bool] = lambda user_id: False
 
     def purge_expired(self, user_id: int) -> int:
         cutoff = iso(now_utc() - timedelta(days=self.tuning.current.retention_days))
@@ -51,6 +63,8 @@ class TimelineService:
 
     def update_clusters(self, user_id: int) -> int:
         """Put new loose faces into clusters (joining existing ones first). Returns how many."""
+        if self.hold_new_faces(user_id):
+            return 0
         ids, cluster_ids, embeddings = self._loose(user_id)
         new = np.array([c is None for c in cluster_ids], dtype=bool)
         if not new.any():
@@ -95,9 +109,11 @@ class TimelineService:
         """The contract's answer: {cluster_id: [sorted ISO-8601 UTC timestamps]}."""
         self.purge_expired(user_id)
         self.update_clusters(user_id)
+        engines = self.shown_engines()
         rows = self.store.read().execute(
             "SELECT cluster_id, seen_at FROM faces WHERE user_id = ? AND contact_id IS NULL "
-            "AND cluster_id IS NOT NULL ORDER BY cluster_id, seen_at", [user_id]
+            f"AND cluster_id IS NOT NULL AND engine IN ({', '.join('?' * len(engines))}) "
+            "ORDER BY cluster_id, seen_at", [user_id, *engines]
         ).fetchall()
         timeline: dict[str, list[str]] = {}
         for cluster_id, seen_at in rows:

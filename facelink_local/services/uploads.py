@@ -60,12 +60,13 @@ class UploadService:
             rgb = decode_image(data, max_side=self.max_decode_side)
         except InvalidImage as exc:
             raise BadRequest("Invalid image stream") from exc
-        faces = self.engine.analyze(rgb)
+        engine = self.engine  # one engine for the whole upload, even if the hub switches meanwhile
+        faces = engine.analyze(rgb)
         usable = [f for f in faces if not f.too_small]
         tuning = self.tuning.current
         matches = match_faces(
             np.stack([f.embedding for f in usable]) if usable else np.zeros((0, 128), np.float32),
-            self.gallery.get(user_id, self.engine.id), tuning.match_threshold, tuning.match_margin,
+            self.gallery.get(user_id, engine.id), tuning.match_threshold, tuning.match_margin,
         )
         match_of = {id(f): m for f, m in zip(usable, matches)}
         unknown = [
@@ -73,7 +74,7 @@ class UploadService:
             for f in usable if match_of[id(f)] is None
         ]
         seen_at = iso(now_utc())
-        names = self._save(user_id, seen_at, faces, unknown, [m for m in matches if m])
+        names = self._save(user_id, engine.id, seen_at, faces, unknown, [m for m in matches if m])
         self._publish(user_id, faces, unknown, [m for m in matches if m], names)
         return {"message": "Image uploaded successfully", "faces": [self._describe(f, match_of, names) for f in faces]}
 
@@ -86,7 +87,7 @@ class UploadService:
         return [{"upload_id": r[0], "received_at": r[1], "faces": r[2], "matched": r[3], "unknown": r[4]}
                 for r in rows]
 
-    def _save(self, user_id: int, seen_at: str, faces: list[AnalyzedFace], unknown: list[_Stored],
+    def _save(self, user_id: int, engine_id: str, seen_at: str, faces: list[AnalyzedFace], unknown: list[_Stored],
               matched: list[Match]) -> dict[int, tuple[str, int]]:
         """One transaction: the upload record, its unknown faces, contacts' last_seen."""
         with self.store.write() as db:
@@ -97,7 +98,7 @@ class UploadService:
             if unknown:
                 db["faces"].insert_all([{
                     "user_id": user_id, "contact_id": None, "cluster_id": None, "upload_id": upload_id,
-                    "engine": self.engine.id, "embedding": embedding_to_blob(s.face.embedding),
+                    "engine": engine_id, "embedding": embedding_to_blob(s.face.embedding),
                     "seen_at": seen_at, "box": json.dumps(s.face.box.as_list()), "score": s.face.score,
                     "thumbnail": s.thumbnail, "chip": s.chip,
                 } for s in unknown])

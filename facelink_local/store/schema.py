@@ -88,6 +88,12 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_faces_engine_index(db: Database) -> None:
+    # Finding the faces another engine made (re-embedding, counts by engine) without a full scan.
+    db.execute("CREATE INDEX IF NOT EXISTS faces_engine ON faces(engine)")
+
+
 def schema_version(db: Database) -> int:
     """How many named migrations this database has applied."""
     return len(migrations.applied(db))
