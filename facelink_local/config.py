@@ -30,6 +30,7 @@ class Settings:
     access_token_ttl: timedelta = timedelta(minutes=15)
     refresh_token_ttl: timedelta = timedelta(days=30)
     max_upload_bytes: int = 20 * MiB
+    body_timeout_s: float = 30.0  # a request body must arrive within this (slow senders get 408)
     max_decode_side: int = 1600   # larger photos are shrunk while decoding
     min_face_px: int = 40         # smaller faces are reported "too_small", never matched or stored
     bcrypt_rounds: int = 12

@@ -102,6 +102,10 @@ class ServerProcess:
     def peak_rss_kib(self) -> int:
         return _status_field(self.pid, "VmHWM")
 
+    def reset_peak_rss(self) -> None:
+        """Start measuring the peak (VmHWM) afresh from the current RSS (Linux >= 4.0)."""
+        Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as on a power cut of the process."""
         if self.proc.poll() is None:
