@@ -71,6 +71,8 @@ class ContactService:
                 "UPDATE faces SET contact_id = ?, cluster_id = NULL WHERE id = ? AND user_id = ?",
                 [(cid, face_id, user_id) for face_id in face_ids],
             )
+            # The id is used up: a pull_timeline running meanwhile cannot add a new face to it.
+            db.execute("DELETE FROM clusters WHERE id = ? AND user_id = ?", [cluster_id, user_id])
         self.gallery.invalidate(user_id)
         return {"cid": cid, "contact_name": name, "faces": len(face_ids)}
 

@@ -148,3 +148,46 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, step: float
             return True
         time.sleep(step)
     return predicate()
+
+
+# Each query counts rows that break one rule of the schema that SQLite itself cannot enforce.
+CONSISTENCY_RULES = {
+    "a contact without reference faces":
+        "SELECT count(*) FROM contacts c WHERE NOT EXISTS (SELECT 1 FROM faces f WHERE f.contact_id = c.cid)",
+    "a contact's face that still names a cluster":
+        "SELECT count(*) FROM faces WHERE contact_id IS NOT NULL AND cluster_id IS NOT NULL",
+    "a face of one user in another user's contact":
+        "SELECT count(*) FROM faces f JOIN contacts c ON c.cid = f.contact_id WHERE c.user_id != f.user_id",
+    "a face of one user in another user's cluster":
+        "SELECT count(*) FROM faces f JOIN clusters c ON c.id = f.cluster_id WHERE c.user_id != f.user_id",
+    "a cluster member of another user":
+        "SELECT count(*) FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id "
+        "JOIN faces f ON f.id = m.face_id WHERE c.user_id != f.user_id",
+    "a face of one user from another user's upload":
+        "SELECT count(*) FROM faces f JOIN uploads u ON u.id = f.upload_id WHERE u.user_id != f.user_id",
+}
+# A half-made contact: some of a cluster's faces moved to a contact, others still loose. Valid
+# only while nobody reclusters (a recluster leaves faces members of an old and a new cluster).
+WHOLE_CLUSTERS = (
+    "SELECT count(*) FROM (SELECT m.cluster_id FROM cluster_members m JOIN faces f ON f.id = m.face_id "
+    "GROUP BY m.cluster_id HAVING count(DISTINCT coalesce(f.contact_id, 0)) > 1)"
+)
+
+
+def consistency_problems(db, whole_clusters: bool = False) -> list[str]:
+    """What is wrong with a hub database (a sqlite3 or sqlite-utils connection): [] when nothing.
+    `whole_clusters`: also check that no cluster is split between a contact and the timeline."""
+    problems = []
+    integrity = [row[0] for row in db.execute("PRAGMA integrity_check").fetchall()]
+    if integrity != ["ok"]:
+        problems.append(f"integrity_check: {integrity[:5]}")
+    broken_keys = db.execute("PRAGMA foreign_key_check").fetchall()
+    if broken_keys:
+        problems.append(f"foreign_key_check: {broken_keys[:5]}")
+    rules = {**CONSISTENCY_RULES, **({"a cluster split between a contact and the timeline": WHOLE_CLUSTERS}
+                                      if whole_clusters else {})}
+    for rule, query in rules.items():
+        count = db.execute(query).fetchone()[0]
+        if count:
+            problems.append(f"{count} x {rule}")
+    return problems
