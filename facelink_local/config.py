@@ -7,6 +7,7 @@ the hub runs; it is stored in the database and takes effect at once.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,19 @@ MiB = 1024 * 1024
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("FaceLink", appauthor=False))
+
+
+def prepare_data_dir(path: Path) -> Path:
+    """Create the data folder, owner-only: it holds biometric data. Files and
+    folders already in it (from an older version, or copied in) become owner-only too."""
+    path = Path(path).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    for entry in path.iterdir():
+        if entry.is_symlink():
+            continue
+        os.chmod(entry, 0o700 if entry.is_dir() else 0o600)
+    return path
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,16 @@ the models directly.
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
 from .auth.tokens import TokenIssuer
-from .config import Settings
+from .config import Settings, prepare_data_dir
 from .events import EventHub
 from .faces import FaceEngine, make_engine
 from .services.accounts import AccountService
 from .services.contacts import ContactService
 from .services.gallery import GalleryCache
 from .services.pairing import PairingWindow
+from .services.privacy import PrivacyService
 from .services.throttle import LoginThrottle
 from .services.timeline import TimelineService
 from .services.tuning import TuningService
@@ -25,14 +24,6 @@ from .services.uploads import UploadService
 from .store import Store
 
 log = logging.getLogger(__name__)
-
-
-def prepare_data_dir(path: Path) -> Path:
-    """Create the data folder, owner-only: it holds biometric data."""
-    path = Path(path).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
 
 
 def limit_native_threads() -> None:
@@ -69,6 +60,7 @@ class Hub:
         self.uploads = UploadService(self.store, self.engine, self.events, self.tuning, self.gallery,
                                      settings.max_decode_side)
         self.timeline = TimelineService(self.store, self.tuning, self.engine.id)
+        self.privacy = PrivacyService(self.store, self.gallery)
 
     def warm_up(self) -> None:
         """Load the face models now rather than on the first upload."""

@@ -6,6 +6,7 @@ import unicodedata
 
 from ..recognition.patterns import MAX_PATTERN, most_distinct_pattern
 from ..store import Store
+from ..store.db import ERASE_WAIT_S
 from ..timefmt import iso, now_utc
 from .errors import BadRequest, NotFound
 from .gallery import GalleryCache
@@ -98,6 +99,7 @@ class ContactService:
             if cursor.rowcount == 0:
                 raise NotFound("Contact not found or could not be deleted")
         self.gallery.invalidate(user_id)
+        self.store.checkpoint(wait_s=ERASE_WAIT_S)  # no old copy of the faces stays in the WAL
 
     def thumbnail(self, user_id: int, cid: int) -> bytes | None:
         """The JPEG thumbnail of the contact's most confident reference face."""

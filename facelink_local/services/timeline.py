@@ -9,6 +9,7 @@ import numpy as np
 
 from ..recognition import clustering
 from ..store import Store
+from ..store.db import ERASE_WAIT_S
 from ..timefmt import iso, now_utc
 from .tuning import TuningService
 
@@ -31,6 +32,8 @@ class TimelineService:
             ).rowcount
             db.execute("DELETE FROM clusters WHERE user_id = ? AND id NOT IN "
                        "(SELECT cluster_id FROM cluster_members)", [user_id])
+        if deleted:
+            self.store.checkpoint(wait_s=ERASE_WAIT_S)  # no old copy of the faces stays in the WAL
         return deleted
 
     def _loose(self, user_id: int):
