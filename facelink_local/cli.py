@@ -140,6 +140,8 @@ def export(username: str, output: Path, data_dir: Path | None) -> None:
             counts = privacy.export(privacy.user_id_for(username), output)
         except (NotFound, ExportExists) as exc:
             raise click.ClickException(str(exc)) from exc
+        except OSError as exc:  # e.g. the folder to write into does not exist
+            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
     finally:
         store.close()
     click.echo(f"{username}: {counts['contacts']} contacts, {counts['faces']} faces, {counts['clusters']} clusters, "

@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from quart import current_app, request
-from werkzeug.exceptions import RequestTimeout
 from quart_schema import RequestSchemaValidationError, document_response
 from quart_schema.documentation import document_request
+from werkzeug.exceptions import RequestTimeout
 
 from ..hub import Hub
 from ..services.errors import BadRequest, ServiceError, Unauthorized
@@ -74,6 +74,12 @@ async def _read_json_bytes() -> bytes:
     return bytes(raw)
 
 
+def _document_slow_body(func: Callable) -> Callable:
+    """Every route that reads a body answers 408 when it has not arrived within BODY_TIMEOUT."""
+    return document_operation({"responses": {"408": {"description": "The body did not arrive in time"}}})(
+        document_response(Error, 408)(func))
+
+
 def _not_json(constant: str) -> None:
     """NaN and Infinity are Python's extension, not JSON."""
     raise ValueError(f"{constant} is not JSON")
@@ -101,7 +107,7 @@ def json_body(model: type[M]) -> Callable:
                 raise RequestSchemaValidationError(exc) from exc
             return await func(*args, body=parsed, **kwargs)
 
-        documented = document_response(Error, 413)(document_request(model)(wrapper))
+        documented = _document_slow_body(document_response(Error, 413)(document_request(model)(wrapper)))
         return document_operation({"requestBody": {"required": True}, "responses": {"413": {
             "description": f"The body is larger than {MAX_JSON_BYTES // 1024} KiB"}}})(documented)
 
@@ -135,7 +141,7 @@ class BinaryBody:
         content = {m: {"schema": {"type": "string", "format": "binary"}} for m in self.media_types}
         return document_operation(
             {"requestBody": {"required": True, "description": self.description, "content": content}}
-        )(func)
+        )(_document_slow_body(func))
 
     async def read(self) -> bytes:
         mimetype = (request.mimetype or "application/octet-stream").lower()

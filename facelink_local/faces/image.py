@@ -7,8 +7,9 @@ on white, and animated formats give their first frame.
 
 Memory stays bounded: at most MAX_PIXELS are decoded, JPEGs are decoded already
 scaled down (DCT scaling), and any other large photo is shrunk in its own mode
-before conversion or rotation, so the full-size picture exists once (at most 4
-bytes a pixel: 160 MB at the limit) instead of once per conversion step.
+before conversion or rotation. The full-size picture (at most 4 bytes a pixel:
+160 MB at the limit) then exists once, or twice for a transparent one (Pillow
+premultiplies alpha to resample it), instead of once per conversion step.
 """
 
 from __future__ import annotations

@@ -126,3 +126,13 @@ def test_a_json_body_sent_in_chunks_is_cut_at_the_limit(live_server, alice):
     response = http.patch(f"{live_server}/api/v1/edit_contact", content=pieces(),
                           headers={**alice, "Content-Type": "application/json"})
     assert response.status_code == 413 and set(response.json()) == {"error"}
+
+
+def test_every_operation_with_a_body_documents_408_for_a_slow_one(live_server):
+    doc = http.get(f"{live_server}/openapi.json").json()
+    with_body = [(method, path) for path, operations in doc["paths"].items()
+                 for method, operation in operations.items() if "requestBody" in operation]
+    assert len(with_body) == 5
+    for method, path in with_body:
+        response = doc["paths"][path][method]["responses"]["408"]
+        assert response["content"]["application/json"]["schema"]["required"] == ["error"], path
