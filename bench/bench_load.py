@@ -213,6 +213,8 @@ def main() -> None:
     command = (f".venv/bin/python -m bench.bench_load --devices {args.devices} --duration {args.duration:g}"
                + (f" --interval {args.interval:g}" if args.interval else "") + f" --engine {args.engine}")
     section = report(result, lost, command, engine_id, args.interval)
+    print("hub memory, every 10 s: " + ", ".join(
+        f"{t:.0f} s {kib / 1024:.0f} MiB" for t, kib in result.rss[::20]))
     print(section)
     for problem in result.errors[:10] + lost:
         print("PROBLEM:", problem)

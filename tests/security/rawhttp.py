@@ -111,7 +111,7 @@ def _parse(data: bytes) -> tuple[int | None, dict | None]:
     if not data.startswith(b"HTTP/1.1 "):
         return None, None
     status = int(data.split(b" ", 2)[1])
-    header, _, body = data.partition(b"\r\n\r\n")
+    body = data.partition(b"\r\n\r\n")[2]
     try:
         return status, json.loads(body)
     except ValueError:

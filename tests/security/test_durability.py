@@ -31,9 +31,9 @@ from .support import ServerProcess, bearer, consistency_problems, register
 
 pytestmark = [pytest.mark.model, pytest.mark.faces, pytest.mark.slow]
 
-ROUNDS = int(os.environ.get("FACELINK_CRASH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("FACELINK_CRASH_ROUNDS", "2"))
 DEVICES = 4
-PEOPLE_PER_DEVICE = 3
+PEOPLE_PER_ROUND = 2  # new people each round, so that there is always a cluster to name
 
 
 @dataclass
@@ -42,7 +42,8 @@ class Device:
 
     username: str
     auth: dict[str, str]
-    photos: list[Path]
+    people: list[list[Path]]     # each person's photos, in the order the device meets them
+    photos: list[Path] = field(default_factory=list)  # this round's
     answered: list[tuple[int, int]] = field(default_factory=list)  # (faces, unknown) of each upload answered 200
     unanswered: int = 0          # uploads cut off by the kill (each may or may not have been stored)
     contacts: dict[int, str] = field(default_factory=dict)  # cid -> name, of create_contact answered 200
@@ -50,7 +51,7 @@ class Device:
     sent: int = 0
 
 
-def upload_loop(device: Device, base: str, stop: threading.Event) -> None:
+def upload_loop(device: Device, base: str, stop: threading.Event, naming: threading.Event) -> None:
     with httpx.Client(base_url=base, timeout=60) as http:
         while not stop.is_set():
             photo = device.photos[device.sent % len(device.photos)]
@@ -66,8 +67,9 @@ def upload_loop(device: Device, base: str, stop: threading.Event) -> None:
             device.answered.append((len(faces), sum(f["status"] == "unknown" for f in faces)))
 
 
-def naming_loop(device: Device, base: str, stop: threading.Event) -> None:
-    """Name the device's clusters as they appear, as the desktop app would."""
+def naming_loop(device: Device, base: str, stop: threading.Event, naming: threading.Event) -> None:
+    """Name the device's clusters as they appear, as the desktop app would; `naming` is set
+    as each create_contact request goes out."""
     with httpx.Client(base_url=base, timeout=60) as http:
         while not stop.is_set():
             try:
@@ -76,6 +78,7 @@ def naming_loop(device: Device, base: str, stop: threading.Event) -> None:
                 return
             for cluster_id in sorted(timeline)[:1]:
                 name = f"{device.username} friend {len(device.contacts) + device.unanswered_contacts + 1}"
+                naming.set()
                 try:
                     response = http.post("/api/v1/create_contact", headers=device.auth,
                                          json={"cluster_id": cluster_id, "contact_name": name})
@@ -87,9 +90,9 @@ def naming_loop(device: Device, base: str, stop: threading.Event) -> None:
             time.sleep(0.05)
 
 
-def check_database(path: Path, devices: list[Device]) -> int:
-    """Asserts the rules above; returns how many unanswered uploads had been stored."""
-    stored_unanswered = 0
+def check_database(path: Path, devices: list[Device]) -> tuple[int, int]:
+    """Asserts the rules above; returns how many unanswered uploads and contacts had been stored."""
+    stored_unanswered = stored_contacts = 0
     db = sqlite3.connect(path)
     try:
         assert consistency_problems(db, whole_clusters=True) == []
@@ -107,9 +110,10 @@ def check_database(path: Path, devices: list[Device]) -> int:
             contacts = dict(db.execute("SELECT cid, name FROM contacts WHERE user_id = ?", [user_id]).fetchall())
             assert device.contacts.items() <= contacts.items(), device.username
             assert len(contacts) <= len(device.contacts) + device.unanswered_contacts
+            stored_contacts += len(contacts) - len(device.contacts)
     finally:
         db.close()
-    return stored_unanswered
+    return stored_unanswered, stored_contacts
 
 
 def test_sigkill_during_uploads_and_create_contact_loses_nothing_answered(tmp_path, identities):
@@ -117,23 +121,30 @@ def test_sigkill_during_uploads_and_create_contact_loses_nothing_answered(tmp_pa
     seed = rng.randrange(2**32)
     rng.seed(seed)
     data_dir = tmp_path / "data"
-    people = [name for name, photos in identities.items() if len(photos) >= 6]
+    people = [photos[:4] for photos in identities.values() if len(photos) >= 6]
     server = ServerProcess(data_dir, tmp_path / "server.log")
     devices = []
     for i in range(DEVICES):
-        chosen = people[i * PEOPLE_PER_DEVICE:(i + 1) * PEOPLE_PER_DEVICE]
-        photos = [photo for person in chosen for photo in identities[person][:4]]
-        rng.shuffle(photos)
-        devices.append(Device(f"device{i}", bearer(register(server.base, f"device{i}")["access_token"]), photos))
+        met = rng.sample(people, len(people))
+        devices.append(Device(f"device{i}", bearer(register(server.base, f"device{i}")["access_token"]), met))
     kills = []
     for round_number in range(ROUNDS):
-        stop = threading.Event()
-        threads = [threading.Thread(target=loop, args=(device, server.base, stop))
+        for device in devices:
+            first = round_number * PEOPLE_PER_ROUND % len(device.people)
+            device.photos = [p for person in device.people[first:first + PEOPLE_PER_ROUND] for p in person]
+            rng.shuffle(device.photos)
+        stop, naming = threading.Event(), threading.Event()
+        threads = [threading.Thread(target=loop, args=(device, server.base, stop, naming))
                    for device in devices for loop in (upload_loop, naming_loop)]
+        started = time.monotonic()
         for thread in threads:
             thread.start()
-        moment = rng.uniform(1.0, 3.0)
-        time.sleep(moment)
+        if round_number % 2:  # aim at create_contact: a random moment just after one is sent
+            assert naming.wait(30), "no cluster to name"
+            time.sleep(rng.uniform(0.0, 0.5))
+        else:  # a random moment, whatever the hub is doing (uploads, mostly)
+            time.sleep(rng.uniform(1.0, 3.0))
+        moment = time.monotonic() - started
         server.kill()  # SIGKILL, in the middle of whatever it was doing
         stop.set()
         for thread in threads:
@@ -152,12 +163,13 @@ def test_sigkill_during_uploads_and_create_contact_loses_nothing_answered(tmp_pa
             assert set(device.contacts) <= {c["cid"] for c in listed.json()}, context
             assert httpx.get(f"{server.base}/api/v1/pull_timeline", headers=device.auth, timeout=60).status_code == 200
     server.stop()
-    stored_unanswered = check_database(data_dir / "facelink.db", devices)
+    stored_unanswered, stored_contacts = check_database(data_dir / "facelink.db", devices)
     uploads = sum(len(d.answered) for d in devices)
     contacts = sum(len(d.contacts) for d in devices)
     print(f"\ncrash rounds: {ROUNDS} (seed {seed}), kills after {', '.join(f'{k:.2f}' for k in kills)} s; "
           f"{uploads} uploads and {contacts} contacts answered, all kept; "
           f"{sum(d.unanswered for d in devices)} uploads ({stored_unanswered} of them stored before the kill) "
-          f"and {sum(d.unanswered_contacts for d in devices)} create_contact calls cut off by the kills")
+          f"and {sum(d.unanswered_contacts for d in devices)} create_contact calls ({stored_contacts} stored before "
+          "the kill) cut off by the kills")
     # The kills did land in the middle of real work: uploads were in flight each time.
     assert sum(d.unanswered for d in devices) >= ROUNDS and uploads >= 1
