@@ -191,6 +191,24 @@ def test_delete_contact_overwrites_its_name_and_faces(hub, live_server, people):
     assert found(raw, others) == len(others)
 
 
+def test_faces_past_the_retention_period_are_overwritten_when_the_timeline_purges_them(hub, live_server, identities):
+    auth = bearer(register(live_server, "gina")["access_token"])
+    for photo in identities["colin_powell"][:2] + identities["halle_berry"][:1]:
+        upload(live_server, auth, photo)
+    with hub.store.write() as db:  # two of them were seen 30 days ago
+        db.execute("UPDATE faces SET seen_at = '2000-01-01T00:00:00.000Z' WHERE id IN "
+                   "(SELECT id FROM faces ORDER BY id LIMIT 2)")
+    old = face_bytes(hub, "seen_at < '2001'", [])
+    recent = face_bytes(hub, "seen_at > '2001'", [])
+    hub.store.checkpoint()
+    assert found(raw_files(hub.settings.data_dir), old) == len(old) == 6
+    timeline = http.get(f"{live_server}/api/v1/pull_timeline", headers=auth).json()
+    assert sum(len(stamps) for stamps in timeline.values()) == 1
+    raw = raw_files(hub.settings.data_dir)  # as the server left it
+    assert found(raw, old) == 0
+    assert found(raw, recent) == len(recent)
+
+
 def test_without_secure_delete_the_same_search_finds_the_deleted_faces(tmp_path, engine, identities, monkeypatch):
     """Control: the byte search is sensitive; it is secure_delete that makes it come back empty."""
     import facelink_local.store.db as store_db
