@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import DEFAULT_PORT, Settings, Tuning, default_data_dir
+from .config import DEFAULT_PORT, Settings, Tuning, default_data_dir, prepare_data_dir
 
 
 def settings_from(data_dir: Path | None, **changes) -> Settings:
@@ -182,7 +182,6 @@ def start_haptics(hub, serial: str | None, **settings: float | int | None):
 def rotate_secret(data_dir: Path | None) -> None:
     """Replace the token signing secret: every issued token stops working, also on a running hub."""
     from .auth.tokens import write_secret
-    from .hub import prepare_data_dir
 
     settings = settings_from(data_dir)
     prepare_data_dir(settings.data_dir)
@@ -207,6 +206,74 @@ def recluster(username: str, data_dir: Path | None, engine: str) -> None:
         click.echo(f"{username}: {clusters} clusters")
     finally:
         hub.close()
+
+
+def open_store(data_dir: Path | None):
+    """The hub's database, for the data commands; never creates an empty one."""
+    from .store import Store
+
+    settings = settings_from(data_dir)
+    if not settings.db_path.exists():
+        raise click.ClickException(f"no FaceLink data in {settings.data_dir} (use --data-dir)")
+    prepare_data_dir(settings.data_dir)
+    return Store(settings.db_path)
+
+
+@main.command()
+@click.option("--username", required=True, help="Whose data to export.")
+@click.option("--output", required=True, type=click.Path(path_type=Path),
+              help="A file ending in .zip, or a folder to create; never written over.")
+@data_dir_option
+def export(username: str, output: Path, data_dir: Path | None) -> None:
+    """Export everything kept of a user: account (never the password hash), contacts,
+    faces with embeddings, thumbnails and chips, clusters and uploads, as JSON and images."""
+    from .services.errors import NotFound
+    from .services.privacy import ExportExists, PrivacyService
+
+    store = open_store(data_dir)
+    try:
+        privacy = PrivacyService(store)
+        try:
+            counts = privacy.export(privacy.user_id_for(username), output)
+        except (NotFound, ExportExists) as exc:
+            raise click.ClickException(str(exc)) from exc
+        except OSError as exc:  # e.g. the folder to write into does not exist
+            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
+    finally:
+        store.close()
+    click.echo(f"{username}: {counts['contacts']} contacts, {counts['faces']} faces, {counts['clusters']} clusters, "
+               f"{counts['uploads']} uploads exported to {output} (readable by you only)")
+
+
+@main.command("delete-user")
+@click.option("--username", required=True, help="Whose account and data to delete.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@data_dir_option
+def delete_user(username: str, yes: bool, data_dir: Path | None) -> None:
+    """Delete a user and everything kept of them, overwritten in the database file.
+    Works while the hub runs: the user's tokens stop working at once."""
+    from .services.errors import NotFound
+    from .services.privacy import PrivacyService
+
+    store = open_store(data_dir)
+    try:
+        privacy = PrivacyService(store)
+        try:
+            user_id = privacy.user_id_for(username)
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from exc
+        counts = privacy.counts(user_id)
+        if not yes:
+            click.confirm(f"Delete {username} for good, with {counts['contacts']} contacts, {counts['faces']} faces "
+                          f"and {counts['uploads']} uploads?", abort=True)
+        deleted = privacy.delete_user(user_id)
+    finally:
+        store.close()
+    click.echo(f"{deleted.username} deleted: {deleted.counts['contacts']} contacts, {deleted.counts['faces']} faces, "
+               f"{deleted.counts['clusters']} clusters, {deleted.counts['uploads']} uploads, overwritten.")
+    if not deleted.checkpointed:
+        click.echo("The running hub kept the database busy: its next checkpoint finishes overwriting the "
+                   "old copies in the write-ahead log.", err=True)
 
 
 @main.command()

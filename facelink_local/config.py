@@ -7,6 +7,7 @@ the hub runs; it is stored in the database and takes effect at once.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,19 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("FaceLink", appauthor=False))
 
 
+def prepare_data_dir(path: Path) -> Path:
+    """Create the data folder, owner-only: it holds biometric data. Files and
+    folders already in it (from an older version, or copied in) become owner-only too."""
+    path = Path(path).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    for entry in path.iterdir():
+        if entry.is_symlink():
+            continue
+        os.chmod(entry, 0o700 if entry.is_dir() else 0o600)
+    return path
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
@@ -30,6 +44,7 @@ class Settings:
     access_token_ttl: timedelta = timedelta(minutes=15)
     refresh_token_ttl: timedelta = timedelta(days=30)
     max_upload_bytes: int = 20 * MiB
+    body_timeout_s: float = 30.0  # a request body must arrive within this (slow senders get 408)
     max_decode_side: int = 1600   # larger photos are shrunk while decoding
     min_face_px: int = 40         # smaller faces are reported "too_small", never matched or stored
     bcrypt_rounds: int = 12

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.hubprocess import wait_healthy
 from facelink_local.api import create_app
 from facelink_local.config import Settings
 from facelink_local.faces import FaceEngine, make_engine
@@ -96,25 +97,10 @@ def live_server(hub: Hub) -> Iterator[str]:
     server = BackgroundServer(create_app(hub), "127.0.0.1", 0).start()
     base = f"http://127.0.0.1:{server.port}"
     try:
-        _wait_healthy(base)
+        wait_healthy(base)
         yield base
     finally:
         server.stop()
-
-
-def _wait_healthy(base: str, timeout: float = 30.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"server at {base} did not become healthy")
-        time.sleep(0.05)
 
 
 class Api:

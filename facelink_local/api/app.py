@@ -21,7 +21,7 @@ def create_app(hub: Hub) -> Quart:
     app = Quart("facelink_local")
     app.config.update(
         MAX_CONTENT_LENGTH=hub.settings.max_upload_bytes,
-        BODY_TIMEOUT=30,          # a body trickling in slower than this is cut off
+        BODY_TIMEOUT=hub.settings.body_timeout_s,  # a body still arriving after this answers 408
         RESPONSE_TIMEOUT=120,
     )
     app.extensions["facelink_hub"] = hub

@@ -11,15 +11,18 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from quart import current_app, request
-from quart_schema import RequestSchemaValidationError
+from quart_schema import RequestSchemaValidationError, document_response
 from quart_schema.documentation import document_request
+from werkzeug.exceptions import RequestTimeout
 
 from ..hub import Hub
 from ..services.errors import BadRequest, ServiceError, Unauthorized
 from ..services.pairing import is_local_address
 from .openapi import document_operation
+from .schemas import Error
 
 M = TypeVar("M", bound=BaseModel)
+MAX_JSON_BYTES = 64 * 1024  # the largest valid body is a few kilobytes
 
 
 def hub() -> Hub:
@@ -55,6 +58,33 @@ async def current_user() -> int:
     return await blocking(hub().accounts.authenticate, bearer_token())
 
 
+async def _read_json_bytes() -> bytes:
+    """The body, refused with 413 as soon as it passes MAX_JSON_BYTES (no need to take 20 MiB of it)."""
+    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+        raise PayloadTooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES // 1024} KiB")
+    raw = bytearray()
+    try:
+        async with asyncio.timeout(request.body_timeout):
+            async for chunk in request.body:
+                raw += chunk
+                if len(raw) > MAX_JSON_BYTES:
+                    raise PayloadTooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES // 1024} KiB")
+    except TimeoutError as exc:
+        raise RequestTimeout() from exc
+    return bytes(raw)
+
+
+def _document_slow_body(func: Callable) -> Callable:
+    """Every route that reads a body answers 408 when it has not arrived within BODY_TIMEOUT."""
+    return document_operation({"responses": {"408": {"description": "The body did not arrive in time"}}})(
+        document_response(Error, 408)(func))
+
+
+def _not_json(constant: str) -> None:
+    """NaN and Infinity are Python's extension, not JSON."""
+    raise ValueError(f"{constant} is not JSON")
+
+
 def json_body(model: type[M]) -> Callable:
     """Parse the body as JSON whatever its Content-Type, validate it against
     `model` (documented in the OpenAPI document), pass it as `body=`."""
@@ -62,11 +92,13 @@ def json_body(model: type[M]) -> Callable:
     def decorator(func: Callable) -> Callable:
         @wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            raw = await request.get_data(as_text=False)
+            raw = await _read_json_bytes()
             try:
-                data = json.loads(raw)
+                data = json.loads(raw, parse_constant=_not_json)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise BadRequest("Request body must be valid JSON") from exc
+            except RecursionError as exc:  # "[[[[..." nested deeper than the parser goes
+                raise BadRequest("Request body is nested too deeply") from exc
             if not isinstance(data, dict):
                 raise BadRequest("Request body must be a JSON object")
             try:
@@ -75,13 +107,19 @@ def json_body(model: type[M]) -> Callable:
                 raise RequestSchemaValidationError(exc) from exc
             return await func(*args, body=parsed, **kwargs)
 
-        return document_operation({"requestBody": {"required": True}})(document_request(model)(wrapper))
+        documented = _document_slow_body(document_response(Error, 413)(document_request(model)(wrapper)))
+        return document_operation({"requestBody": {"required": True}, "responses": {"413": {
+            "description": f"The body is larger than {MAX_JSON_BYTES // 1024} KiB"}}})(documented)
 
     return decorator
 
 
 class UnsupportedMediaType(ServiceError):
     status = 415
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
 
 
 class BinaryBody:
@@ -103,7 +141,7 @@ class BinaryBody:
         content = {m: {"schema": {"type": "string", "format": "binary"}} for m in self.media_types}
         return document_operation(
             {"requestBody": {"required": True, "description": self.description, "content": content}}
-        )(func)
+        )(_document_slow_body(func))
 
     async def read(self) -> bytes:
         mimetype = (request.mimetype or "application/octet-stream").lower()

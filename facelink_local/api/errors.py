@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..services.errors import ServiceError
 
 log = logging.getLogger(__name__)
+SLOW_BODY = "The request body did not arrive in time: send it at once, not slowly"
 
 
 def describe_validation(error: Exception) -> str:
@@ -45,7 +46,8 @@ def register_error_handlers(app: Quart) -> None:
     async def http_error(error: HTTPException):
         status = error.code or 500
         key = "msg" if status == 401 else "error"
-        response = jsonify({key: error.description or error.name})
+        message = SLOW_BODY if status == 408 else error.description or error.name
+        response = jsonify({key: message})
         response.status_code = status
         for name, value in error.get_headers():
             if name.lower() in ("allow", "retry-after"):

@@ -117,8 +117,3 @@ class AccountService:
 
     def authenticate(self, access_token: str) -> int:
         return self._existing_user(access_token, "access")
-
-    def delete_user(self, user_id: int) -> None:
-        """Delete the account and, by cascade, every contact, face and cluster of it."""
-        with self.store.write() as db:
-            db.execute("DELETE FROM users WHERE id = ?", [user_id])

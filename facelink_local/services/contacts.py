@@ -6,6 +6,7 @@ import unicodedata
 
 from ..recognition.patterns import MAX_PATTERN, most_distinct_pattern
 from ..store import Store
+from ..store.db import ERASE_WAIT_S
 from ..timefmt import iso, now_utc
 from .errors import BadRequest, NotFound
 from .gallery import GalleryCache
@@ -71,6 +72,8 @@ class ContactService:
                 "UPDATE faces SET contact_id = ?, cluster_id = NULL WHERE id = ? AND user_id = ?",
                 [(cid, face_id, user_id) for face_id in face_ids],
             )
+            # The id is used up: a pull_timeline running meanwhile cannot add a new face to it.
+            db.execute("DELETE FROM clusters WHERE id = ? AND user_id = ?", [cluster_id, user_id])
         self.gallery.invalidate(user_id)
         return {"cid": cid, "contact_name": name, "faces": len(face_ids)}
 
@@ -96,6 +99,7 @@ class ContactService:
             if cursor.rowcount == 0:
                 raise NotFound("Contact not found or could not be deleted")
         self.gallery.invalidate(user_id)
+        self.store.checkpoint(wait_s=ERASE_WAIT_S)  # no old copy of the faces stays in the WAL
 
     def thumbnail(self, user_id: int, cid: int) -> bytes | None:
         """The JPEG thumbnail of the contact's most confident reference face."""

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..recognition import clustering
 from ..store import Store
+from ..store.db import ERASE_WAIT_S
 from ..timefmt import iso, now_utc
 from .tuning import TuningService
 
@@ -43,6 +44,8 @@ class TimelineService:
             ).rowcount
             db.execute("DELETE FROM clusters WHERE user_id = ? AND id NOT IN "
                        "(SELECT cluster_id FROM cluster_members)", [user_id])
+        if deleted:
+            self.store.checkpoint(wait_s=ERASE_WAIT_S)  # no old copy of the faces stays in the WAL
         return deleted
 
     def _loose(self, user_id: int):
@@ -85,12 +88,15 @@ class TimelineService:
         with self.store.write() as db:
             db.conn.executemany("INSERT OR IGNORE INTO clusters (id, user_id, created_at) VALUES (?, ?, ?)",
                            [(cid, user_id, now) for cid in created])
-            # A face may have become a contact's meanwhile: only loose faces move.
-            db.conn.executemany("UPDATE faces SET cluster_id = ? WHERE id = ? AND user_id = ? AND contact_id IS NULL",
-                                [(cluster_id, face_id, user_id) for cluster_id, face_id in assigned])
+            # Meanwhile a face may have become a contact's, and a cluster may have been
+            # named (create_contact deletes it): only loose faces move, into living clusters.
+            db.conn.executemany(
+                "UPDATE faces SET cluster_id = ?1 WHERE id = ?2 AND user_id = ?3 AND contact_id IS NULL "
+                "AND EXISTS (SELECT 1 FROM clusters WHERE id = ?1 AND user_id = ?3)",
+                [(cluster_id, face_id, user_id) for cluster_id, face_id in assigned])
             db.conn.executemany(
                 "INSERT OR IGNORE INTO cluster_members (cluster_id, face_id) "
-                "SELECT ?, id FROM faces WHERE id = ? AND contact_id IS NULL", assigned)
+                "SELECT ?1, id FROM faces WHERE id = ?2 AND cluster_id = ?1", assigned)
 
     def recluster(self, user_id: int) -> int:
         """Cluster every loose face from scratch; ids carry over where a group mostly survives."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,10 @@ from .gallery import GalleryCache, embedding_to_blob
 from .tuning import TuningService
 
 THUMBNAIL_PX = 128
+# Photos decoded at once. A photo at the pixel limit takes up to 160 MB while it
+# is decoded; the worker pool has more threads than that, so many big uploads
+# arriving together wait here instead of multiplying the memory.
+MAX_CONCURRENT_DECODES = 2
 
 
 def face_thumbnail(rgb: np.ndarray, box: Box) -> bytes:
@@ -53,11 +58,13 @@ class UploadService:
         self.tuning = tuning
         self.gallery = gallery
         self.max_decode_side = max_decode_side
+        self._decoding = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
 
     def process(self, user_id: int, data: bytes) -> dict:
         """Runs on a worker thread (CPU-bound). Answers the contract's body plus `faces`."""
         try:
-            rgb = decode_image(data, max_side=self.max_decode_side)
+            with self._decoding:
+                rgb = decode_image(data, max_side=self.max_decode_side)
         except InvalidImage as exc:
             raise BadRequest("Invalid image stream") from exc
         engine = self.engine  # one engine for the whole upload, even if the hub switches meanwhile

@@ -18,10 +18,14 @@ from sqlite_utils import Database
 
 from .schema import migrations
 
+BUSY_TIMEOUT_MS = 10000
+# After a deletion the WAL is folded in and truncated (checkpoint). A long reader may
+# hold that up; then the next checkpoint does it (the rows are overwritten with zeros anyway).
+ERASE_WAIT_S = 2.0
 PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA secure_delete = ON",   # deleted biometric data is overwritten, not left in free pages
-    "PRAGMA busy_timeout = 10000",
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA synchronous = NORMAL",  # with WAL: a killed process loses no committed transaction
 )
 
@@ -33,11 +37,11 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        first = not self.path.exists()
+        if not self.path.exists():  # made owner-only before SQLite writes a byte into it
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         db = self._db()
-        if first:
-            os.chmod(self.path, 0o600)
         db.execute("PRAGMA journal_mode = WAL")
+        self.restrict_files()
         with self._write_lock:
             migrations.apply(db)
 
@@ -77,10 +81,31 @@ class Store:
             else:
                 db.execute("COMMIT")
 
-    def checkpoint(self) -> None:
-        """Fold the WAL back into the main file (and truncate it)."""
+    def restrict_files(self) -> None:
+        """The database and its -wal and -shm files: owner-only (SQLite gives the
+        latter two the database's mode; this also fixes files made by older versions)."""
+        for path in (self.path, self.path.with_name(self.path.name + "-wal"),
+                     self.path.with_name(self.path.name + "-shm")):
+            try:
+                os.chmod(path, 0o600)
+            except FileNotFoundError:
+                pass
+
+    def checkpoint(self, wait_s: float | None = None) -> bool:
+        """Fold the WAL back into the main file and truncate it, so that no older
+        copy of a page (say, of a deleted face) stays in the WAL. False when a
+        reader (another connection or process) kept it from completing within
+        `wait_s` seconds (default: the busy timeout)."""
         with self._write_lock:
-            self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db = self._db()
+            if wait_s is not None:
+                db.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
+            try:
+                busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                if wait_s is not None:
+                    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return busy == 0
 
     def close(self) -> None:
         with self._all_lock:

@@ -87,3 +87,52 @@ def test_unknown_routes_and_methods_answer_json(live_server, alice):
     assert missing.status_code == 404 and set(missing.json()) == {"error"}
     wrong = http.get(f"{live_server}/api/v1/upload_image", headers=alice)
     assert wrong.status_code == 405 and "POST" in wrong.headers["Allow"] and set(wrong.json()) == {"error"}
+
+
+def json_operations(doc: dict) -> list[tuple[str, str]]:
+    return [(method.upper(), path) for path, operations in doc["paths"].items()
+            for method, operation in operations.items()
+            if "application/json" in operation.get("requestBody", {}).get("content", {})]
+
+
+def test_every_json_body_is_parsed_strictly_and_kept_small(live_server, alice):
+    doc = http.get(f"{live_server}/openapi.json").json()
+    operations = json_operations(doc)
+    assert sorted(operations) == [("PATCH", "/api/v1/edit_contact"), ("POST", "/api/v1/create_contact"),
+                                  ("POST", "/api/v1/login"), ("POST", "/api/v1/register")]
+    bodies = {
+        b"[" * 50_000: (400, "nested too deeply"),        # used to be a RecursionError: 500
+        b'{"a": ' * 5_000 + b"1" + b"}" * 5_000: (400, "nested too deeply"),
+        b'{"cid": NaN, "username": NaN}': (400, "valid JSON"),  # Python's extension, not JSON
+        b'{"cid": Infinity}': (400, "valid JSON"),
+        b'{"padding": "' + b"x" * (64 * 1024) + b'"}': (413, "64 KiB"),
+    }
+    for method, path in operations:
+        assert {"400", "413"} <= set(doc["paths"][path][method.lower()]["responses"]), path
+        for raw, (status, words) in bodies.items():
+            response = http.request(method, live_server + path, content=raw,
+                                    headers={**alice, "Content-Type": "application/json"})
+            assert response.status_code == status, (path, raw[:20], response.text)
+            assert set(response.json()) == {"error"} and words in response.json()["error"], path
+
+
+def test_a_json_body_sent_in_chunks_is_cut_at_the_limit(live_server, alice):
+    def pieces():
+        yield b'{"cid": 1, "name": "'
+        for _ in range(100):
+            yield b"x" * 4096
+        yield b'"}'
+
+    response = http.patch(f"{live_server}/api/v1/edit_contact", content=pieces(),
+                          headers={**alice, "Content-Type": "application/json"})
+    assert response.status_code == 413 and set(response.json()) == {"error"}
+
+
+def test_every_operation_with_a_body_documents_408_for_a_slow_one(live_server):
+    doc = http.get(f"{live_server}/openapi.json").json()
+    with_body = [(method, path) for path, operations in doc["paths"].items()
+                 for method, operation in operations.items() if "requestBody" in operation]
+    assert len(with_body) == 5
+    for method, path in with_body:
+        response = doc["paths"][path][method]["responses"]["408"]
+        assert response["content"]["application/json"]["schema"]["required"] == ["error"], path

@@ -144,7 +144,7 @@ def test_tokens_of_a_deleted_user_are_refused(hub, live_server):
     tokens = register(live_server, "alice")
     register(live_server, "bob")
     user_id = hub.accounts.authenticate(tokens["access_token"])
-    hub.accounts.delete_user(user_id)
+    hub.privacy.delete_user(user_id)
     for method, path, payload in PROTECTED:
         response = call(live_server, method, path, payload, tokens["access_token"])
         assert response.status_code == 401 and response.json() == {"msg": "User no longer exists"}
