@@ -40,6 +40,8 @@ MARGINS = [0.0, 0.02, 0.04, 0.06, 0.08, 0.10]
 CLUSTER_THRESHOLDS = [round(t, 2) for t in np.arange(0.44, 0.665, 0.02)]
 PULLS = [1, 5, 20, EVERY_FACE]  # how many pull_timeline calls the faces arrive over
 MIN_CLUSTER_SIZES = [1, 2, 3]
+OTHER_SPLITS = [1, 2, 3, 4]  # seeds of the other half/half splits in the robustness check
+ROBUST_PULLS = 20  # the arrival pattern of the robustness check's clustering (3 arrival orders)
 REFS = 3  # reference faces per enrolled contact in the main protocol
 TARGET_RECOGNIZED = 0.90
 TARGET_PRECISION = 0.99
@@ -136,6 +138,33 @@ def upload_photos(paths: list[Path], by_path: dict, edge: list, min_face_px: int
     return chosen
 
 
+def other_splits(faces, seeds: list[int], margin: float, defaults: tuple[float, float], engine_id: str,
+                 progress) -> list[dict]:
+    """The same choice on other half/half splits of the people: is the main
+    split's answer luck? Identification at the chosen margin; clustering with
+    ROBUST_PULLS pulls over 3 arrival orders."""
+    rows = []
+    for seed in seeds:
+        tune_people, report_people = recognition.split_people(faces.people, seed)
+        tune, rep = faces.subset(set(tune_people)), faces.subset(set(report_people))
+        trials = {name: recognition.identification_trials(half, repeats=20, refs=REFS, enrolled_share=0.6,
+                                                          seed=seed + 1) for name, half in (("tune", tune), ("report", rep))}
+        grid = {(t, margin): recognition.identify(trials["tune"], t, margin) for t in THRESHOLDS}
+        threshold, _ = choose_matching(grid)
+        sweeps = {name: recognition.clustering_sweep(half, CLUSTER_THRESHOLDS, [ROBUST_PULLS], orders=3,
+                                                     seed=seed + 2, engine_id=engine_id, desc=f"split {seed} ({name})")
+                  for name, half in (("tune", tune), ("report", rep))}
+        cluster = choose_clustering(sweeps["tune"], [ROBUST_PULLS])
+        rows.append({
+            "seed": seed, "threshold": threshold, "cluster_threshold": cluster,
+            "at_own": recognition.identify(trials["report"], threshold, margin),
+            "at_defaults": recognition.identify(trials["report"], *defaults),
+            "clusters_at_own": sweeps["report"][(cluster, ROBUST_PULLS)],
+        })
+        progress.update(1)
+    return rows
+
+
 # ---------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> None:
@@ -226,12 +255,24 @@ def main(argv: list[str] | None = None) -> None:
                  for name in halves}
     t = phase("clustering", t)
 
-    report.verification(verification, threshold, plots.verification(args.out, verification, threshold, args.engine))
+    # -- the same choices on other splits, and every person at once
+    with tqdm(total=len(OTHER_SPLITS), desc="other splits", leave=False) as bar:
+        splits = other_splits(faces, OTHER_SPLITS, margin, (threshold, margin), analyzer.engine.id, bar)
+    all_trials = recognition.identification_trials(faces, repeats=20, refs=REFS, enrolled_share=0.6,
+                                                   seed=args.seed + 1)
+    everyone = {t_: recognition.identify(all_trials, t_, margin) for t_ in THRESHOLDS}
+    everyone_mistakes = recognition.mistakes(all_trials, threshold, margin)
+    t = phase("other splits", t)
+
+    report.verification(verification, threshold, recognition.close_impostors(faces, threshold),
+                        plots.verification(args.out, verification, threshold, args.engine))
     report.identification(grids, threshold, margin, THRESHOLDS, MARGINS, nearest, nearest_threshold, other_refs,
-                          REFS, TARGET_RECOGNIZED,
+                          everyone[threshold], REFS, TARGET_RECOGNIZED,
                           plots.identification(args.out, grids, nearest, threshold, margin, THRESHOLDS, MARGINS))
     report.clustering(sweeps, cluster_threshold, PULLS, CLUSTER_THRESHOLDS, TARGET_PRECISION, TARGET_RECALL,
                       min_sizes, plots.clustering(args.out, sweeps, cluster_threshold, PULLS, CLUSTER_THRESHOLDS))
+    report.robustness(args.seed, threshold, margin, cluster_threshold, grids["report"], sweeps["report"], splits,
+                      ROBUST_PULLS, everyone, everyone_mistakes, TARGET_RECOGNIZED, TARGET_PRECISION, TARGET_RECALL)
 
     # -- detection and face size
     edge_dir = args.faces / "edge"

@@ -9,6 +9,7 @@ the code behind pull_timeline, pull after pull.
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -60,6 +61,15 @@ def verification_pairs(faces: LabeledFaces, max_impostor: int = 500_000, seed: i
     return Pairs(genuine, impostor, total)
 
 
+def close_impostors(faces: LabeledFaces, threshold: float) -> list[tuple[float, Path, Path]]:
+    """Different-person pairs of photos closer than `threshold`, closest first."""
+    distances = pairwise(faces.embeddings, faces.embeddings)
+    labels = np.array(faces.people)
+    i, j = np.triu_indices(len(labels), k=1)
+    close = (labels[i] != labels[j]) & (distances[i, j] < threshold)
+    return sorted((float(distances[a, b]), faces.photos[a], faces.photos[b]) for a, b in zip(i[close], j[close]))
+
+
 # ---------------------------------------------------------------- identification
 
 @dataclass
@@ -89,6 +99,8 @@ class Trial:
     gallery: Gallery
     probes: np.ndarray
     truth: np.ndarray
+    names: list[str]  # contact id k is names[k]
+    photos: list[Path]  # each probe's photo
 
 
 def identification_trials(faces: LabeledFaces, repeats: int, refs: int, enrolled_share: float,
@@ -116,7 +128,8 @@ def identification_trials(faces: LabeledFaces, repeats: int, refs: int, enrolled
                 probe_rows += rows.tolist()
                 truth += [-1] * len(rows)
         gallery = Gallery.build(faces.embeddings[ref_rows], np.array(ref_cids, dtype=np.int64))
-        trials.append(Trial(gallery, faces.embeddings[probe_rows], np.array(truth)))
+        trials.append(Trial(gallery, faces.embeddings[probe_rows], np.array(truth), people,
+                            [faces.photos[i] for i in probe_rows]))
     return trials
 
 
@@ -137,6 +150,17 @@ def identify(trials: list[Trial], threshold: float, margin: float) -> Outcomes:
                 else:
                     total.wrong += 1
     return total
+
+
+def mistakes(trials: list[Trial], threshold: float, margin: float) -> Counter:
+    """{(probe's person, contact it was taken for): count} over wrong contacts and strangers accepted."""
+    found: Counter = Counter()
+    for trial in trials:
+        for probe, truth, photo in zip(trial.probes, trial.truth, trial.photos):
+            match = match_faces(probe[None, :], trial.gallery, threshold, margin)[0]
+            if match is not None and match.cid != truth:
+                found[(photo.parent.name, trial.names[match.cid])] += 1
+    return found
 
 
 def identification_grid(trials: list[Trial], thresholds: list[float], margins: list[float],

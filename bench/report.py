@@ -62,7 +62,7 @@ medoid, and near-duplicates, were dropped; see `SOURCES.md`), and most photos ar
 Real wearable-camera photos will be harder: these numbers are an upper bound, and the margins of safety
 below matter more than the last percent.""")
 
-    def verification(self, results: dict, threshold: float, plots: list[str]) -> None:
+    def verification(self, results: dict, threshold: float, close: list, plots: list[str]) -> None:
         rows = []
         for name, r in results.items():
             p = r["pairs"]
@@ -86,13 +86,17 @@ two accept/reject rates. Accepting a pair of single photos is a harder test than
 compares a face with the mean of a contact's reference faces (next section), which is why it can use a
 threshold well below the EER threshold and still recognize most photos.
 
+Different-person pairs closer than {threshold} (over all people): {len(close)}{": " if close else "."}{", ".join(
+    f"`{a.parent.name}/{a.name}` and `{b.parent.name}/{b.name}` ({d:.3f})" for d, a, b in close[:12])}{" ..." if len(close) > 12 else ""}{"." if close else ""}
+{"A single photo can be that close to a photo of someone else; a contact is the mean of several references, and a face must also be the margin closer to it than to any other contact." if close else ""}
+
 {table(["half", "same-person pairs", "different-person pairs", "EER", "TAR at FAR 1e-2", "TAR at FAR 1e-3",
         f"TAR at {threshold}", f"FAR at {threshold}", f"accuracy at {threshold}", "balanced accuracy"], rows)}
 
 {images(plots)}""")
 
     def identification(self, grids, threshold, margin, thresholds, margins, nearest, nearest_threshold, other_refs,
-                       refs, target, plots) -> None:
+                       everyone, refs, target, plots) -> None:
         report, tune = grids["report"], grids["tune"]
         o = report[(threshold, margin)]
         self.identified = o
@@ -117,14 +121,19 @@ threshold well below the EER threshold and still recognize most photos.
             f"- Identification at threshold {threshold}, margin {margin} (reporting half, {refs} reference photos "
             f"per contact): {pct(o.recognized)} of {o.known} unseen photos of contacts recognized, {o.missed} missed, "
             f"{o.wrong} given to the wrong contact, {o.strangers_accepted} of {o.strangers} stranger photos "
-            f"accepted as a contact: target {'met' if ok else 'NOT met'}.")
+            f"accepted as a contact: target {'met' if ok else 'NOT met'}"
+            + ("" if ok else f" ({', '.join(_shortfalls(o, target))})")
+            + ".")
         self.sections.append(f"""## Open-set identification, as an upload does it
 
 Each trial enrols {refs} random photos of each of 60% of the half's people as contacts (a contact's reference
 faces), then sends every other photo of them (unseen photos: they should be recognized) and every photo of the
 other 40% (strangers: they should stay unknown) through `match_faces`, one photo per call, as uploads do.
 20 seeded trials per half, the same trials for every threshold and margin. "Wrong" is an enrolled person
-answered as another contact; "strangers accepted" is a never-enrolled person answered as some contact.
+answered as another contact; "strangers accepted" is a never-enrolled person answered as some contact. The
+trials reuse the same photos in other roles (each half has about 230 photos of 25 people), so the counts
+are not independent draws: "0 strangers accepted" means none of these people's photos was taken for
+another of them, not that it can never happen.
 
 At margin {margin}, across thresholds (tuning half: recognized / wrong / strangers accepted; then the
 reporting half in full; last column: the matching rule before this evaluation, contact distance = its nearest
@@ -142,6 +151,11 @@ At threshold {threshold}, across margins:
 With fewer or more reference photos per contact (reporting half, threshold {threshold}, margin {margin}):
 
 {table(["references per contact", "recognized", "missed", "wrong", "strangers accepted"], ref_rows)}
+
+With all {len(self.split[0]) + len(self.split[1])} people together (both halves, so more look-alikes per gallery; threshold {threshold},
+margin {margin}, {refs} references): {pct(everyone.recognized)} of {everyone.known} unseen photos recognized, {everyone.missed}
+missed, {everyone.wrong} wrong, {everyone.strangers_accepted} of {everyone.strangers} stranger photos accepted (see "How much of
+this is the split?" below).
 
 The old rule (nearest reference), tuned the same way on the tuning half, stops at threshold
 {nearest_threshold} and then recognizes {pct(near_o.recognized)} on the reporting half ({near_o.wrong} wrong,
@@ -218,6 +232,59 @@ At the chosen threshold {chosen}, reporting half:
         "people hidden"], size_rows)}
 
 {images(plots)}""")
+
+    def robustness(self, main_seed, threshold, margin, cluster, report_grid, report_sweep, splits, pulls,
+                   everyone, mistakes, target, target_p, target_r) -> None:
+        main = report_grid[(threshold, margin)]
+        main_c = report_sweep[(cluster, pulls)]
+        rows = [[f"**{main_seed}** (above)", threshold, _outcome(main), _outcome(main), cluster,
+                 f"{main_c.mean('pairwise_precision'):.3f} / {main_c.mean('pairwise_recall'):.3f}"]]
+        for r in splits:
+            c = r["clusters_at_own"]
+            rows.append([r["seed"], r["threshold"], _outcome(r["at_own"]), _outcome(r["at_defaults"]),
+                         r["cluster_threshold"], f"{c.mean('pairwise_precision'):.3f} / {c.mean('pairwise_recall'):.3f}"])
+        every_rows = [[f"**{t}**" if t == threshold else t, pct(o.recognized), o.wrong,
+                       f"{o.strangers_accepted} of {o.strangers}"] for t, o in sorted(everyone.items())]
+        safe = [t for t, o in sorted(everyone.items()) if o.wrong == 0 and o.strangers_accepted == 0]
+        at = everyone[threshold]
+        listed = ", ".join(f"`{who}` taken for `{contact}` {n}x" for (who, contact), n in mistakes.most_common())
+        if safe:
+            best = everyone[safe[-1]]
+            safe_text = (f"The highest threshold with no mistake over all people is {safe[-1]}, where "
+                         f"{pct(best.recognized)} of unseen photos are recognized")
+            if best.recognized < target:
+                safe_text += f", {pct(target - best.recognized)} short of the {pct(target, 0)} target"
+        else:
+            safe_text = "No threshold tried is free of mistakes over all people"
+        own_bad = [r for r in splits if r["at_own"].wrong or r["at_own"].strangers_accepted
+                   or r["at_own"].recognized < target]
+        c_bad = [r for r in splits if r["clusters_at_own"].mean("pairwise_precision") < target_p
+                 or r["clusters_at_own"].mean("pairwise_recall") < target_r]
+        self.summary.append(
+            f"- Robustness: on {len(splits)} other half/half splits the same rules chose match thresholds "
+            f"{', '.join(str(r['threshold']) for r in splits)} and cluster thresholds "
+            f"{', '.join(str(r['cluster_threshold']) for r in splits)}; the identification target failed on the "
+            f"reporting half of {len(own_bad)} of them, the clustering target on {len(c_bad)} ({pulls} pulls). "
+            f"With all people of both halves in one gallery, the defaults accept {at.strangers_accepted} of "
+            f"{at.strangers} stranger photos ({pct(at.strangers_accepted / at.strangers, 2)})"
+            + (f": {listed}" if listed else "") + f". {safe_text}.")
+        self.sections.append(f"""## How much of this is the split?
+
+The defaults come from one seeded split of the people. The same rules on {len(splits)} other splits (their
+tuning half chooses, their reporting half reports; identification at margin {margin}; clustering with {pulls}
+pulls over 3 arrival orders), and the reporting half of each at this report's defaults ({threshold}, margin
+{margin}). Identification outcomes are recognized / wrong / strangers accepted:
+
+{table(["split seed", "match threshold chosen", "reporting half at it", f"reporting half at {threshold}",
+        "cluster threshold chosen", "reporting half P / R at it"], rows)}
+
+Every person at once: the same kind of trials with all people of both halves (60% enrolled as contacts, the
+others strangers), at margin {margin}. This mixes the tuning half in, so it is no clean test of the choice,
+but it puts more look-alikes in one gallery, as a user with many contacts will have:
+
+{table(["threshold", "recognized", "wrong", "strangers accepted"], every_rows)}
+
+At the defaults: {listed or "no mistakes"}. {safe_text}.""")
 
     def detection(self, rows, min_face_px: int, analyses) -> None:
         body = []
@@ -494,6 +561,21 @@ other work shared the CPU and the times are too high, by up to the ratio of the 
 """
         self.out.mkdir(parents=True, exist_ok=True)
         self.path.write_text(head + "\n\n".join([""] + self.sections) + "\n")
+
+
+def _outcome(o) -> str:
+    return f"{pct(o.recognized)} / {o.wrong} / {o.strangers_accepted}"
+
+
+def _shortfalls(o, target: float) -> list[str]:
+    found = []
+    if o.recognized < target:
+        found.append(f"recognized short of {pct(target, 0)} by {pct(target - o.recognized)}")
+    if o.wrong:
+        found.append(f"{o.wrong} wrong")
+    if o.strangers_accepted:
+        found.append(f"{o.strangers_accepted} strangers accepted")
+    return found
 
 
 def _count(faces, names: list[str]) -> int:
