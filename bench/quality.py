@@ -85,6 +85,9 @@ def choose_matching(grid: dict) -> tuple[float, float]:
     """Most photos recognized with no stranger accepted and no wrong person;
     ties go to the lower threshold, then the larger margin (both safer)."""
     safe = [(k, o) for k, o in grid.items() if o.wrong == 0 and o.strangers_accepted == 0]
+    if not safe:  # harder photos than any threshold tried: the fewest mistakes, then as above
+        fewest = min(o.wrong + o.strangers_accepted for o in grid.values())
+        safe = [(k, o) for k, o in grid.items() if o.wrong + o.strangers_accepted == fewest]
     (threshold, margin), _ = max(safe, key=lambda ko: (ko[1].recognized, -ko[0][0], ko[0][1]))
     return threshold, margin
 
@@ -95,6 +98,8 @@ def choose_clustering(runs: dict, pulls: list[int]) -> float:
     target for every number of pulls: however often the app pulls."""
     ok = [t for t in CLUSTER_THRESHOLDS
           if all(runs[(t, p)].mean("pairwise_precision") >= TARGET_PRECISION for p in pulls)]
+    if not ok:  # no threshold tried is precise enough: the most precise one
+        return max(CLUSTER_THRESHOLDS, key=lambda t: (min(runs[(t, p)].mean("pairwise_precision") for p in pulls), -t))
     return max(ok, key=lambda t: (min(runs[(t, p)].mean("pairwise_recall") for p in pulls), -t))
 
 

@@ -384,7 +384,10 @@ where any match is a stranger accepted.
         above = [t for t in thresholds if t > threshold]
         o = tune[(threshold, margin)]
         match_why = (f"On the tuning half, threshold {threshold} with margin {margin} recognized {pct(o.recognized)} of "
-                     f"unseen photos with no stranger accepted and no wrong contact")
+                     f"unseen photos with no stranger accepted and no wrong contact" if not (o.wrong or o.strangers_accepted)
+                     else f"No threshold and margin tried was free of mistakes on the tuning half; threshold {threshold} "
+                          f"with margin {margin} had the fewest ({o.wrong} wrong, {o.strangers_accepted} strangers "
+                          f"accepted) and recognized {pct(o.recognized)}")
         if above:
             n = tune[(above[0], margin)]
             match_why += (f"; the next step, {above[0]}, accepted {n.strangers_accepted} of {n.strangers} stranger "
