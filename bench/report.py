@@ -306,6 +306,8 @@ At the defaults: {listed or "no mistakes"}. {safe_text}.""")
         expected = sum(r.expected for r in counted)
         sources = sum(r.sources_count or 0 for r in counted)
         false_faces = sum(r.found_any for r in no_face)
+        dropped = "; ".join(f"{r.found_any - r.found} of the {r.found_any} found in `{r.file}`"
+                            for r in groups if r.found_any > r.found) or "none"
         self.summary.append(
             f"- Detection (edge/): {found_any} faces detected in {len(counted)} group photos with known counts "
             f"({expected} faces in them, {sources} noted in SOURCES.md for dlib), {found} of them at least "
@@ -322,11 +324,11 @@ there for dlib HOG (upsample 1); "in the photo" is the number of faces from the 
 
 - Group photos with a known count: {found_any} faces detected of {expected} in them ({sources} noted in
   SOURCES.md for the same detector), {found} of them at least `min_face_px` wide. The detector's smallest box is
-  about 37 px; a `min_face_px` above that drops those faces (most of the 8-face photo's). The crowd photo's ~20
-  faces are about 20 px: too small for HOG at one upsampling.
+  about {min((r.smallest for r in groups if r.smallest), default=0)} px, and the faces under `min_face_px` are reported `too_small`: {dropped}.
+  The crowd photo's ~20 faces are about 20 px: too small for HOG at one upsampling.
 - No-face photos: {false_faces} false faces.
 - EXIF-oriented photos: faces found in {sum(r.found > 0 for r in exif)} of {len(exif)} (decode_image applies
-  the orientation){f"; the 2-face photo in its three EXIF orientations gives {upright.found} face(s) each, as its upright copy without EXIF does (its second face is small and turned away), so orientation costs nothing" if same_as_upright and same_photo else ""}.
+  the orientation){f"; the 2-face photo in its three EXIF orientations gives {upright.found} face(s) each, as its upright copy without EXIF does (the second person is in profile, which a frontal detector does not find), so orientation costs nothing" if same_as_upright and same_photo else ""}.
   Pixels rotated without an EXIF tag: {sum(r.found > 0 for r in rotated)} of {len(rotated)}
   (a frontal detector does not find sideways or upside-down faces; the hub does not try other rotations).
 
@@ -394,9 +396,13 @@ where any match is a stranger accepted.
                           f"photos for {pct(n.recognized - o.recognized)} more recognized")
         ties = [m for (t, m), x in tune.items() if t == threshold and x.right == o.right and x.wrong == 0
                 and x.strangers_accepted == 0]
+        wrong_anywhere = sum(x.wrong for x in tune.values())
         match_why += (f". Margins {', '.join(str(m) for m in sorted(ties))} did equally well there; the largest of "
                       f"them is kept, because the margin is what refuses a face that is nearly as close to a second "
-                      f"contact (no wrong contact occurred at any margin on these photos, so it costs nothing here)."
+                      f"contact"
+                      + (" (no wrong contact occurred at any threshold and margin tried on the tuning half)."
+                         if not wrong_anywhere else
+                         f" ({wrong_anywhere} wrong contacts over all thresholds and margins tried on the tuning half).")
                       if len(ties) > 1 else ".")
         runs = sweeps["tune"]
         cthresholds = sorted({t for t, _ in runs})
