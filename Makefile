@@ -36,8 +36,9 @@ quality: setup
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
 
+# The packaged app (docs/packaging.md): build dist/FaceLink and its archive, then run it.
 package: setup
 	bash scripts/package.sh
 
 smoke: package
-	bash scripts/smoke_package.sh
+	$(BIN)/python scripts/smoke_package.py

@@ -29,7 +29,8 @@ from facelink_local.server import BackgroundServer
 from facelink_local.services.gallery import embedding_to_blob
 from facelink_local.timefmt import iso, now_utc
 
-from .common import REPO, SyntheticFaces, distance_medians, faces_dir, machine, percentiles, real_embeddings
+from .common import (REPO, SyntheticFaces, distance_medians, faces_dir, machine, percentiles, real_embeddings,
+                     write_report)
 
 PASSWORD = "benchmark password"
 TARGETS_MS = {"250x250 single face": 200, "640x480 single face": 350}
@@ -180,8 +181,7 @@ def main() -> None:
     text = report(uploads, timeline, distance_medians(*synthetic.real), hub.engine.id,
                   f".venv/bin/python -m bench.bench_server --rounds {args.rounds} --engine {args.engine}")
     print(text)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
+    write_report(args.output, text)  # other benchmarks' sections stay
 
 
 if __name__ == "__main__":

@@ -88,3 +88,23 @@ def distance_medians(embeddings: np.ndarray, labels: np.ndarray) -> tuple[float,
     same = labels[:, None] == labels[None, :]
     upper = np.triu(np.ones_like(same), 1).astype(bool)
     return float(np.median(d[same & upper])), float(np.median(d[~same & upper]))
+
+
+def write_report(path: Path, text: str) -> None:
+    """Write `text` (a "## " section or more) into `path`, keeping the file's other sections.
+
+    A section of `text` replaces the file's section of the same heading; other
+    sections of the file stay where they are, new ones go at the end, so each
+    benchmark can rewrite its own part of docs/benchmarks.md.
+    """
+    def split(doc: str) -> tuple[str, dict[str, str]]:
+        head, *parts = doc.split("\n## ")
+        return head, {part.split("\n", 1)[0]: "## " + part.rstrip("\n") + "\n" for part in parts}
+
+    old_head, old = split(path.read_text(encoding="utf-8")) if path.exists() else ("# Benchmarks\n", {})
+    new_head, new = split("\n" + text if text.startswith("## ") else text)
+    head = (new_head if new_head.strip() else old_head).rstrip("\n") + "\n"
+    merged = {**old, **new}  # dict order: the file's sections first, new ones after
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head + "".join("\n" + body for body in merged.values()), encoding="utf-8")
+

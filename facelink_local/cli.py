@@ -1,4 +1,4 @@
-"""`facelink`: serve the API, and look after the hub's data."""
+"""`facelink`: serve the API or open the desktop app, and look after the hub's data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import DEFAULT_PORT, Settings, default_data_dir
+from .config import DEFAULT_PORT, Settings, Tuning, default_data_dir
 
 
 def settings_from(data_dir: Path | None, **changes) -> Settings:
@@ -30,6 +30,24 @@ serial_option = click.option(
 )
 
 
+
+def haptic_options(command):
+    """The wearable's settings on `serve` and `gui`; a value given is stored for later runs."""
+    for name, flag, kind, text in reversed([
+        ("haptic_repeat", "--haptic-repeat", click.IntRange, "Times the wearable plays a pattern"),
+        ("haptic_intensity", "--haptic-intensity", click.IntRange, "Motor strength, as PWM duty"),
+        ("haptic_cooldown_s", "--haptic-cooldown", click.FloatRange, "Seconds before the same contact buzzes again"),
+    ]):
+        low, high = Tuning.LIMITS[name]
+        envvar = "FACELINK_" + flag[2:].upper().replace("-", "_")
+        command = click.option(
+            flag, name, type=kind(low, high), envvar=envvar, default=None,
+            help=f"{text}; stored for later runs [env {envvar}; default: the stored setting, "
+                 f"else {getattr(Tuning(), name):g}].",
+        )(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="facelink")
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
@@ -39,15 +57,21 @@ def main(verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+host_option = click.option("--host", default="0.0.0.0", envvar="FACELINK_HOST", show_default=True,
+                           help="Interface to listen on [env FACELINK_HOST].")
+port_option = click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, envvar="FACELINK_PORT",
+                           show_default=True, help="TCP port [env FACELINK_PORT].")
+
+
 @main.command()
-@click.option("--host", default="0.0.0.0", envvar="FACELINK_HOST", show_default=True,
-              help="Interface to listen on [env FACELINK_HOST].")
-@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, envvar="FACELINK_PORT",
-              show_default=True, help="TCP port [env FACELINK_PORT].")
+@host_option
+@port_option
 @data_dir_option
 @engine_option
 @serial_option
-def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str | None) -> None:
+@haptic_options
+def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str | None,
+          **haptic: float | int | None) -> None:
     """Serve the REST API to the wearable camera and LAN devices."""
     from .api import create_app
     from .hub import Hub
@@ -57,7 +81,7 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
     app = create_app(hub)
     click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
     click.echo(f"Face engine: {hub.engine.id}")
-    haptics = start_haptics(hub, serial)
+    haptics = start_haptics(hub, serial, **haptic)
     click.echo("Devices on your network can reach the hub at:")
     for url in lan_urls(host, port):
         click.echo(f"  {url}")
@@ -69,14 +93,58 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
         hub.close()
 
 
-def start_haptics(hub, serial: str | None):
-    """The haptic bridge, started, when a wearable port is given or was chosen before; else None."""
+@main.command()
+@host_option
+@port_option
+@data_dir_option
+@engine_option
+@serial_option
+@haptic_options
+def gui(host: str, port: int, data_dir: Path | None, engine: str, serial: str | None,
+        **haptic: float | int | None) -> None:
+    """Open the desktop app; it serves the REST API to LAN devices while it is open."""
+    import os
+    import sys
+
+    from click.core import ParameterSource
+
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+        raise click.ClickException("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset): "
+                                   "use `facelink serve` to run the hub headless")
+    try:
+        from gui.app import run
+    except ImportError as exc:  # a display library or the Qt wheel is missing
+        raise click.ClickException(f"the desktop app cannot start: {exc}") from exc
+    from .hub import Hub
+
+    port_given = click.get_current_context().get_parameter_source("port") != ParameterSource.DEFAULT
+    hub = Hub(settings_from(data_dir, host=host, port=port, engine=engine))
+    click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
+    click.echo(f"Face engine: {hub.engine.id}")
+    try:
+        haptics = start_haptics(hub, serial, **haptic)
+        code = run(hub, host, port, haptics, port_from_prefs=not port_given, echo=click.echo)
+    finally:
+        hub.close()
+    click.get_current_context().exit(code)
+
+
+def start_haptics(hub, serial: str | None, **settings: float | int | None):
+    """The haptic bridge, started, when a wearable port is given or was chosen before; else None.
+
+    `settings` (haptic_repeat, haptic_intensity, haptic_cooldown_s; None: keep) are stored first."""
+    changes = {name: value for name, value in settings.items() if value is not None}
+    if changes:
+        hub.tuning.update(**changes)
     if not (serial or hub.tuning.current.serial_port):
         return None
     from firmware_bridge.haptics import HapticBridge
 
     bridge = HapticBridge.for_hub(hub, serial).start()
-    click.echo(f"Haptic wearable: {hub.tuning.current.serial_port} ({bridge.state})")
+    tuning = hub.tuning.current
+    click.echo(f"Haptic wearable: {tuning.serial_port} ({bridge.state}); repeat {tuning.haptic_repeat}, "
+               f"intensity {tuning.haptic_intensity}, cooldown {tuning.haptic_cooldown_s:g} s")
     return bridge
 
 

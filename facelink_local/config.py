@@ -71,6 +71,8 @@ class Tuning:
     cluster_threshold: float = 0.56
     min_cluster_size: int = 1
     haptic_cooldown_s: float = 30.0
+    haptic_repeat: int = 1          # times the wearable plays a pattern (1.6 s each)
+    haptic_intensity: int = 200     # the motor's strength: PWM duty, 1-255
     serial_port: str = ""
 
     LIMITS = {
@@ -80,6 +82,8 @@ class Tuning:
         "cluster_threshold": (0.1, 1.5),
         "min_cluster_size": (1, 1000),
         "haptic_cooldown_s": (0.0, 3600.0),
+        "haptic_repeat": (1, 10),
+        "haptic_intensity": (1, 255),
     }
 
     @classmethod

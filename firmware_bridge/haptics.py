@@ -98,22 +98,27 @@ class HapticBridge:
         self._running = False
         self._thread: threading.Thread | None = None
         self._unsubscribe: list[Callable[[], None]] = []
-        self.played = 0
-        self.dropped = 0
+        self.played = 0  # patterns the wearable acknowledged
+        self.dropped = 0  # accepted, then not played (queue full, wearable away)
+        self.suppressed = 0  # contacts seen again within the cooldown
 
     @classmethod
     def for_hub(cls, hub: Hub, port: str | None = None, **options: Any) -> HapticBridge:
-        """A bridge on `hub`'s events whose cooldown and port follow its run-time
-        settings. `port` (a path, or "auto") overrides the stored `serial_port`
-        and becomes the stored setting. Not started."""
+        """A bridge on `hub`'s events whose port, cooldown, repeat count and
+        intensity follow its run-time settings (`serial_port`, `haptic_*`).
+        `port` (a path, or "auto") overrides the stored `serial_port` and
+        becomes the stored setting. Not started."""
         if port:
             hub.tuning.update(serial_port=port)
         tuning = hub.tuning.current
         bridge = cls(hub.events, port_from_setting(tuning.serial_port or AUTO_PORT),
-                     cooldown_s=tuning.haptic_cooldown_s, **options)
+                     cooldown_s=tuning.haptic_cooldown_s, repeat=tuning.haptic_repeat,
+                     intensity=tuning.haptic_intensity, **options)
 
         def follow(changed) -> None:
             bridge.cooldown_s = changed.haptic_cooldown_s
+            bridge.repeat = changed.haptic_repeat
+            bridge.intensity = changed.haptic_intensity
             if changed.serial_port:
                 bridge.set_port(port_from_setting(changed.serial_port))
 
@@ -214,6 +219,7 @@ class HapticBridge:
                 return
             last = self._last_accepted.get(cue.key)
             if last is not None and now - last < self.cooldown_s:
+                self.suppressed += 1
                 log.debug("%s seen again within the cooldown", cue.name)
                 return
             self._last_accepted[cue.key] = now

@@ -115,6 +115,7 @@ class DeviceSimulator:
         self._log_lock = threading.Lock()
         self._pty: _Pty | None = None
         self._last_done: tuple[int, int] | None = None  # (type, seq) last executed
+        self._offline_decoder = FrameDecoder()  # for answer()
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -225,7 +226,24 @@ class DeviceSimulator:
         self.wait_for(lambda rs: sum(r["type"] == kind for r in rs) >= count, timeout)
         return self.commands(kind)
 
+    def answer(self, data: bytes) -> bytes:
+        """What the device writes back for ``data`` received, without a pty.
+
+        Frames may be cut anywhere across calls. Behaves (and records) as
+        if ``data`` had arrived on the port; the firmware's test vectors are
+        made with it.
+        """
+        return self._replies(self._offline_decoder, data)
+
     # --- device behaviour ----------------------------------------------------
+
+    def _replies(self, decoder: FrameDecoder, data: bytes) -> bytes:
+        out = bytearray()
+        for item in decoder.feed(data):
+            reply = self._handle(item)
+            if reply is not None:
+                out += encode_frame(reply)
+        return bytes(out)
 
     def _serve(self, session: _Pty) -> None:
         decoder = FrameDecoder()
@@ -242,10 +260,9 @@ class DeviceSimulator:
                     raise
                 time.sleep(0.01)
                 continue
-            for item in decoder.feed(data):
-                reply = self._handle(item)
-                if reply is not None:
-                    self._write(session, encode_frame(reply))
+            replies = self._replies(decoder, data)
+            if replies:
+                self._write(session, replies)
 
     def _handle(self, item: Message | BadFrame) -> Message | None:
         now = time.monotonic()

@@ -23,7 +23,6 @@ def create_app(hub: Hub) -> Quart:
         MAX_CONTENT_LENGTH=hub.settings.max_upload_bytes,
         BODY_TIMEOUT=30,          # a body trickling in slower than this is cut off
         RESPONSE_TIMEOUT=120,
-        JSON_SORT_KEYS=False,
     )
     app.extensions["facelink_hub"] = hub
     QuartSchema(
@@ -33,6 +32,7 @@ def create_app(hub: Hub) -> Quart:
         swagger_ui_path=None, redoc_ui_path=None, scalar_ui_path=None,  # no CDN assets offline
         openapi_provider_class=FaceLinkOpenAPI,
     )
+    app.json.sort_keys = False  # answers keep the contract's key order ("message" first)
     register_error_handlers(app)
     for blueprint in (health_routes.blueprint, auth_routes.blueprint, contact_routes.blueprint,
                       image_routes.blueprint, timeline_routes.blueprint):

@@ -58,12 +58,13 @@ def test_plays_the_contacts_pattern_with_device_settings(event_hub, sim, make_br
 
 
 def test_cooldown_holds(event_hub, sim, make_bridge):
-    make_bridge(cooldown_s=30.0)
+    bridge = make_bridge(cooldown_s=30.0)
     for _ in range(3):
         seen(event_hub, 7, 0b11)
     sim.wait_for_count("PLAY", 1)
     seen(event_hub, 7, 0b11)
     assert settle(event_hub, sim) == [0b11, SENTINEL]
+    assert bridge.suppressed == 3
 
 
 def test_cooldown_is_per_user_and_contact(event_hub, sim, make_bridge):
