@@ -31,7 +31,7 @@ bench: setup
 	$(BIN)/python -m bench.bench_server
 
 quality: setup
-	$(BIN)/python -m bench.quality
+	$(BIN)/python -m bench.quality $(QUALITY_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

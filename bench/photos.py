@@ -57,12 +57,14 @@ class Analyzer:
     """Runs `decode_image` + `engine.analyze` on bytes, with an on-disk cache."""
 
     def __init__(self, engine_name: str = "dlib", max_decode_side: int | None = None,
-                 cache_dir: Path = OUT) -> None:
+                 cache_dir: Path = OUT, use_cache: bool = True) -> None:
         self.max_decode_side = max_decode_side or Settings().max_decode_side
         self.engine: FaceEngine = make_engine(engine_name, min_face_px=0)
         self.cache_path = cache_dir / f"faces-{hashlib.sha256(self.engine.id.encode()).hexdigest()[:12]}.jsonl"
         self._cache: dict[str, dict] = {}
-        if self.cache_path.exists():
+        if not use_cache:
+            self.cache_path.unlink(missing_ok=True)  # rewritten as the photos are analysed again
+        elif self.cache_path.exists():
             for line in self.cache_path.read_text().splitlines():
                 if line.strip():
                     record = json.loads(line)

@@ -1,18 +1,23 @@
 """Recognition quality and scale, measured through the real pipeline.
 
-    python -m bench.quality [--faces DIR] [--engine dlib] [--skip-scale]
+    python -m bench.quality [--faces DIR | --identities DIR] [--engine dlib|onnx] [--skip-scale]
 
-Reads `<faces>/identities/<person>/<photo>` (and `<faces>/edge/` when there),
-writes `docs/quality.md` and its plots in `docs/quality/`. Defaults are chosen
-on a seeded half of the people and reported on the other half.
+Reads `<faces>/identities/<person>/<photo>` (or any `<person>/<photo>` folder
+given with --identities) and `<faces>/edge/` when there, and writes
+`docs/quality.md` with its plots in `docs/quality/`. Every photo goes through
+the upload pipeline (decode_image, then the engine's detect, align, embed);
+matching, clustering and the scale runs call the server's own code
+(match_faces, TimelineService on a real SQLite store). Defaults are chosen on
+a seeded half of the people and reported on the other half.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
-from dataclasses import asdict
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,6 +30,7 @@ from facelink_local.hub import limit_native_threads
 from . import detection, plots, recognition, scale
 from .metrics import equal_error_rate, rates_at, roc, tar_at_far
 from .photos import OUT, Analyzer, labeled_faces, list_identities
+from .recognition import EVERY_FACE
 from .report import Report
 from .synthetic import FaceModel, compare
 
@@ -32,7 +38,10 @@ REPO = Path(__file__).resolve().parent.parent
 THRESHOLDS = [round(t, 2) for t in np.arange(0.36, 0.625, 0.02)]
 MARGINS = [0.0, 0.02, 0.04, 0.06, 0.08, 0.10]
 CLUSTER_THRESHOLDS = [round(t, 2) for t in np.arange(0.44, 0.665, 0.02)]
-PULLS = [1, 5, 20]  # how many pull_timeline calls the faces arrive over
+PULLS = [1, 5, 20, EVERY_FACE]  # how many pull_timeline calls the faces arrive over
+MIN_CLUSTER_SIZES = [1, 2, 3]
+OTHER_SPLITS = [1, 2, 3, 4]  # seeds of the other half/half splits in the robustness check
+ROBUST_PULLS = 20  # the arrival pattern of the robustness check's clustering (3 arrival orders)
 REFS = 3  # reference faces per enrolled contact in the main protocol
 TARGET_RECOGNIZED = 0.90
 TARGET_PRECISION = 0.99
@@ -41,6 +50,7 @@ TARGET_RECALL = 0.90
 
 def machine() -> dict[str, str]:
     import dlib
+    import onnxruntime
     import sklearn
 
     cpu = "unknown"
@@ -51,9 +61,22 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         cpu = platform.processor() or "unknown"
-    return {"cpu": cpu, "cores": str(__import__("os").cpu_count()), "python": platform.python_version(),
+    memory = "unknown"
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kib / 2**20:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": memory, "python": platform.python_version(),
             "numpy": np.__version__, "scikit-learn": sklearn.__version__, "dlib": dlib.__version__,
-            "os": platform.platform()}
+            "onnxruntime": onnxruntime.__version__, "os": platform.platform()}
+
+
+def load_average() -> str:
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 # ---------------------------------------------------------------- choices
@@ -62,17 +85,22 @@ def choose_matching(grid: dict) -> tuple[float, float]:
     """Most photos recognized with no stranger accepted and no wrong person;
     ties go to the lower threshold, then the larger margin (both safer)."""
     safe = [(k, o) for k, o in grid.items() if o.wrong == 0 and o.strangers_accepted == 0]
+    if not safe:  # harder photos than any threshold tried: the fewest mistakes, then as above
+        fewest = min(o.wrong + o.strangers_accepted for o in grid.values())
+        safe = [(k, o) for k, o in grid.items() if o.wrong + o.strangers_accepted == fewest]
     (threshold, margin), _ = max(safe, key=lambda ko: (ko[1].recognized, -ko[0][0], ko[0][1]))
     return threshold, margin
 
 
 def choose_clustering(runs: dict, pulls: list[int]) -> float:
-    """Best pairwise recall (mean over arrival orders, with the faces arriving over
-    `pulls[1]` pulls) among thresholds whose mean precision is >= target for
-    every number of pulls."""
+    """The threshold with the best pairwise recall for the worst number of pulls,
+    among those whose pairwise precision (mean over arrival orders) is >= the
+    target for every number of pulls: however often the app pulls."""
     ok = [t for t in CLUSTER_THRESHOLDS
           if all(runs[(t, p)].mean("pairwise_precision") >= TARGET_PRECISION for p in pulls)]
-    return max(ok, key=lambda t: (runs[(t, pulls[1])].mean("pairwise_recall"), -t))
+    if not ok:  # no threshold tried is precise enough: the most precise one
+        return max(CLUSTER_THRESHOLDS, key=lambda t: (min(runs[(t, p)].mean("pairwise_precision") for p in pulls), -t))
+    return max(ok, key=lambda t: (min(runs[(t, p)].mean("pairwise_recall") for p in pulls), -t))
 
 
 def nearest_reference_identify(trials, threshold: float, margin: float) -> recognition.Outcomes:
@@ -101,6 +129,47 @@ def nearest_reference_identify(trials, threshold: float, margin: float) -> recog
     return total
 
 
+def upload_photos(paths: list[Path], by_path: dict, edge: list, min_face_px: int) -> list[Path]:
+    """The photos timed stage by stage: one of the most common size, the largest,
+    and the edge photo with the most usable faces."""
+    with_face = [p for p in paths if by_path[p].faces]
+    sizes = Counter(by_path[p].size for p in with_face)
+    common = next(p for p in with_face if by_path[p].size == sizes.most_common(1)[0][0])
+    largest = max(with_face, key=lambda p: by_path[p].size[0] * by_path[p].size[1])
+    chosen = [common] + ([largest] if largest != common else [])
+    group = max(edge, key=lambda a: len(a.usable_faces(min_face_px)), default=None)
+    if group is not None and len(group.usable_faces(min_face_px)) > 1:
+        chosen.append(group.path)
+    return chosen
+
+
+def other_splits(faces, seeds: list[int], margin: float, defaults: tuple[float, float], engine_id: str,
+                 progress) -> list[dict]:
+    """The same choice on other half/half splits of the people: is the main
+    split's answer luck? Identification at the chosen margin; clustering with
+    ROBUST_PULLS pulls over 3 arrival orders."""
+    rows = []
+    for seed in seeds:
+        tune_people, report_people = recognition.split_people(faces.people, seed)
+        tune, rep = faces.subset(set(tune_people)), faces.subset(set(report_people))
+        trials = {name: recognition.identification_trials(half, repeats=20, refs=REFS, enrolled_share=0.6,
+                                                          seed=seed + 1) for name, half in (("tune", tune), ("report", rep))}
+        grid = {(t, margin): recognition.identify(trials["tune"], t, margin) for t in THRESHOLDS}
+        threshold, _ = choose_matching(grid)
+        sweeps = {name: recognition.clustering_sweep(half, CLUSTER_THRESHOLDS, [ROBUST_PULLS], orders=3,
+                                                     seed=seed + 2, engine_id=engine_id, desc=f"split {seed} ({name})")
+                  for name, half in (("tune", tune), ("report", rep))}
+        cluster = choose_clustering(sweeps["tune"], [ROBUST_PULLS])
+        rows.append({
+            "seed": seed, "threshold": threshold, "cluster_threshold": cluster,
+            "at_own": recognition.identify(trials["report"], threshold, margin),
+            "at_defaults": recognition.identify(trials["report"], *defaults),
+            "clusters_at_own": sweeps["report"][(cluster, ROBUST_PULLS)],
+        })
+        progress.update(1)
+    return rows
+
+
 # ---------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> None:
@@ -110,24 +179,37 @@ def main(argv: list[str] | None = None) -> None:
                         help="folder with identities/<person>/<photo> (and optionally edge/)")
     parser.add_argument("--identities", type=Path, default=None,
                         help="a <person>/<photo> folder to use instead of FACES/identities")
-    parser.add_argument("--engine", default="dlib")
+    parser.add_argument("--engine", default=Settings().engine,
+                        help="face engine, as `facelink serve --engine` (default: the server's, %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=REPO / "docs")
-    parser.add_argument("--skip-scale", action="store_true", help="quality only (fast)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="analyse every photo again instead of reading bench/out/ (the cache is keyed by "
+                             "the photo's bytes and the engine id, so it never gives stale results)")
+    parser.add_argument("--skip-scale", action="store_true", help="quality only (faster)")
     parser.add_argument("--pull-sizes", default="1000,10000,100000")
     parser.add_argument("--contact-counts", default="100,1000,10000")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
+    phases: dict[str, float] = {}
+    load_start = load_average()
+
+    def phase(name: str, since: float) -> float:
+        now = time.monotonic()
+        phases[name] = now - since
+        return now
+
     limit_native_threads()  # as the hub does: one BLAS thread
     settings, tuning = Settings(), Tuning()
     identities_dir = args.identities or args.faces / "identities"
     people = list_identities(identities_dir)
-    analyzer = Analyzer(args.engine, settings.max_decode_side)
-    report = Report(args.out, command=_command(argv), engine_id=analyzer.engine.id, machine=machine(),
-                    date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    analyzer = Analyzer(args.engine, settings.max_decode_side, use_cache=not args.no_cache)
+    report = Report(args.out, command=_command(argv), engine=args.engine, engine_id=analyzer.engine.id,
+                    machine=machine(), date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
     # -- the photos through the pipeline
+    t = time.monotonic()
     paths = [p for photos in people.values() for p in photos]
     analyses = analyzer.analyze_files(paths, "embedding identities")
     by_path = {a.path: a for a in analyses}
@@ -135,53 +217,71 @@ def main(argv: list[str] | None = None) -> None:
     tune_people, report_people = recognition.split_people(faces.people, args.seed)
     halves = {"tune": faces.subset(set(tune_people)), "report": faces.subset(set(report_people))}
     report.dataset(identities_dir, people, faces, tune_people, report_people, settings.min_face_px)
+    t = phase("embedding the photos", t)
+
+    # -- open-set identification (chooses the match threshold and margin)
+    trials = {name: recognition.identification_trials(half, repeats=20, refs=REFS, enrolled_share=0.6,
+                                                       seed=args.seed + 1)
+              for name, half in halves.items()}
+    grids = {name: recognition.identification_grid(t_, THRESHOLDS, MARGINS, f"identification ({name})")
+             for name, t_ in trials.items()}
+    threshold, margin = choose_matching(grids["tune"])
+    nearest = {name: {th: nearest_reference_identify(trials[name], th, margin) for th in THRESHOLDS}
+               for name in trials}
+    nearest_threshold = max((th for th in THRESHOLDS if nearest["tune"][th].strangers_accepted == 0
+                             and nearest["tune"][th].wrong == 0), default=THRESHOLDS[0])
+    other_refs = {}
+    for refs in (1, 5):
+        t_refs = recognition.identification_trials(halves["report"], repeats=20, refs=refs, enrolled_share=0.6,
+                                                   seed=args.seed + 1)
+        other_refs[refs] = recognition.identify(t_refs, threshold, margin)
+    t = phase("identification", t)
 
     # -- verification
     verification = {}
-    for name, half in halves.items():
+    for name, half in (*halves.items(), ("all", faces)):
         pairs = recognition.verification_pairs(half, seed=args.seed)
         eer, eer_threshold = equal_error_rate(pairs.genuine, pairs.impostor)
         verification[name] = {
             "pairs": pairs, "roc": roc(pairs.genuine, pairs.impostor), "eer": eer, "eer_threshold": eer_threshold,
             "tar@1e-2": tar_at_far(pairs.genuine, pairs.impostor, 1e-2),
             "tar@1e-3": tar_at_far(pairs.genuine, pairs.impostor, 1e-3),
+            "at_default": rates_at(pairs.genuine, pairs.impostor, threshold),
         }
+    t = phase("verification", t)
 
-    # -- open-set identification
-    trials = {name: recognition.identification_trials(half, repeats=20, refs=REFS, enrolled_share=0.6,
-                                                       seed=args.seed + 1)
-              for name, half in halves.items()}
-    grids = {name: recognition.identification_grid(t, THRESHOLDS, MARGINS, f"identification ({name})")
-             for name, t in trials.items()}
-    threshold, margin = choose_matching(grids["tune"])
-    nearest = {name: {t: nearest_reference_identify(trials[name], t, margin) for t in THRESHOLDS}
-               for name in trials}
-    nearest_threshold = max((t for t in THRESHOLDS if nearest["tune"][t].strangers_accepted == 0
-                             and nearest["tune"][t].wrong == 0), default=THRESHOLDS[0])
-    other_refs = {}
-    for refs in (1, 5):
-        t_refs = recognition.identification_trials(halves["report"], repeats=20, refs=refs, enrolled_share=0.6,
-                                                   seed=args.seed + 1)
-        other_refs[refs] = recognition.identify(t_refs, threshold, margin)
-
-    # -- clustering
+    # -- clustering, through TimelineService.pull on a real store
     sweeps = {name: recognition.clustering_sweep(half, CLUSTER_THRESHOLDS, PULLS, orders=10, seed=args.seed + 2,
-                                                 desc=f"clustering ({name})")
+                                                 engine_id=analyzer.engine.id, desc=f"clustering ({name})")
               for name, half in halves.items()}
     cluster_threshold = choose_clustering(sweeps["tune"], PULLS)
+    min_sizes = {name: {p: recognition.min_cluster_size_effect(halves[name], sweeps[name][(cluster_threshold, p)],
+                                                               MIN_CLUSTER_SIZES) for p in PULLS}
+                 for name in halves}
+    t = phase("clustering", t)
 
-    for name in verification:
-        verification[name]["at_default"] = rates_at(verification[name]["pairs"].genuine,
-                                                    verification[name]["pairs"].impostor, threshold)
-    report.verification(verification, threshold, plots.verification(args.out, verification, threshold))
+    # -- the same choices on other splits, and every person at once
+    with tqdm(total=len(OTHER_SPLITS), desc="other splits", leave=False) as bar:
+        splits = other_splits(faces, OTHER_SPLITS, margin, (threshold, margin), analyzer.engine.id, bar)
+    all_trials = recognition.identification_trials(faces, repeats=20, refs=REFS, enrolled_share=0.6,
+                                                   seed=args.seed + 1)
+    everyone = {t_: recognition.identify(all_trials, t_, margin) for t_ in THRESHOLDS}
+    everyone_mistakes = recognition.mistakes(all_trials, threshold, margin)
+    t = phase("other splits", t)
+
+    report.verification(verification, threshold, recognition.close_impostors(faces, threshold),
+                        plots.verification(args.out, verification, threshold, args.engine))
     report.identification(grids, threshold, margin, THRESHOLDS, MARGINS, nearest, nearest_threshold, other_refs,
-                          REFS, TARGET_RECOGNIZED,
-                          plots.identification(args.out, grids, nearest, threshold, margin, THRESHOLDS))
+                          everyone[threshold], REFS, TARGET_RECOGNIZED,
+                          plots.identification(args.out, grids, nearest, threshold, margin, THRESHOLDS, MARGINS))
     report.clustering(sweeps, cluster_threshold, PULLS, CLUSTER_THRESHOLDS, TARGET_PRECISION, TARGET_RECALL,
-                      plots.clustering(args.out, sweeps, cluster_threshold, PULLS, CLUSTER_THRESHOLDS))
+                      min_sizes, plots.clustering(args.out, sweeps, cluster_threshold, PULLS, CLUSTER_THRESHOLDS))
+    report.robustness(args.seed, threshold, margin, cluster_threshold, grids["report"], sweeps["report"], splits,
+                      ROBUST_PULLS, everyone, everyone_mistakes, TARGET_RECOGNIZED, TARGET_PRECISION, TARGET_RECALL)
 
     # -- detection and face size
     edge_dir = args.faces / "edge"
+    edge = []
     if edge_dir.is_dir():
         edge = analyzer.analyze_files(sorted(p for p in edge_dir.iterdir() if p.is_file()), "edge photos")
         rows = detection.edge_table(edge, args.faces / "SOURCES.md", settings.min_face_px)
@@ -194,9 +294,11 @@ def main(argv: list[str] | None = None) -> None:
             size_rows[name] = detection.face_size_study(analyzer, by_path, {n: people[n] for n in names}, targets,
                                                         threshold, margin, progress=bar)
     report.face_size(size_rows, settings.min_face_px, plots.face_size(args.out, size_rows, settings.min_face_px))
+    t = phase("detection and face size", t)
 
     # -- the defaults
-    chosen = {"match_threshold": threshold, "match_margin": margin, "cluster_threshold": cluster_threshold}
+    chosen = {"match_threshold": threshold, "match_margin": margin, "cluster_threshold": cluster_threshold,
+              "min_cluster_size": MIN_CLUSTER_SIZES[0]}
     report.defaults(chosen, tuning, grids, sweeps, verification, PULLS, settings.min_face_px)
 
     # -- scale
@@ -212,14 +314,15 @@ def main(argv: list[str] | None = None) -> None:
         contacts = [int(c) for c in args.contact_counts.split(",")]
         matching = scale.measure_matching(model, contacts, refs=5, threshold=tuning.match_threshold,
                                           margin=tuning.match_margin, seed=args.seed)
-        small = next(p for p in paths if by_path[p].size == (250, 250))
-        large = max((p for p in paths if by_path[p].faces), key=lambda p: p.stat().st_size)
-        uploads, gallery_load = scale.measure_upload([small, large], model, gallery_contacts=1000, refs=5,
-                                                     repeats=5, seed=args.seed, engine_name=args.engine)
+        uploads, gallery_load = scale.measure_upload(upload_photos(paths, by_path, edge, settings.min_face_px),
+                                                     model, gallery_contacts=1000, refs=5, repeats=5,
+                                                     seed=args.seed, engine_name=args.engine)
         report.scale(realism, pulls, matching, uploads, gallery_load,
-                     plots.scale(args.out, pulls, matching, uploads))
+                     plots.scale(args.out, pulls, matching, uploads) + plots.realism(args.out, realism))
+        t = phase("scale", t)
 
-    report.write(run_seconds=time.monotonic() - started, computed=analyzer.computed)
+    report.write(run_seconds=time.monotonic() - started, computed=analyzer.computed, phases=phases,
+                 load=(load_start, load_average()))
     print(f"wrote {report.path} in {time.monotonic() - started:.0f} s "
           f"({analyzer.computed} photos analysed, the rest from {analyzer.cache_path.name})")
 

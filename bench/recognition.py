@@ -1,20 +1,29 @@
 """Verification, open-set identification and clustering on labeled faces.
 
 Identification calls the product's `match_faces` (one call per probe photo, as
-an upload does) and clustering calls the product's `clustering.assign` the way
-`TimelineService.update_clusters` does, pull after pull.
+an upload does) on a `Gallery` built as the hub builds it; clustering stores the
+faces as loose faces in a real SQLite store and calls `TimelineService.pull`,
+the code behind pull_timeline, pull after pull.
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from facelink_local.recognition import clustering
 from facelink_local.recognition.distances import pairwise
 from facelink_local.recognition.matching import Gallery, match_faces
+from facelink_local.services.gallery import embedding_to_blob
+from facelink_local.services.timeline import TimelineService
+from facelink_local.services.tuning import TuningService
+from facelink_local.store import Store
+from facelink_local.timefmt import iso, now_utc
 
 from .metrics import ClusteringScore, clustering_score
 from .photos import LabeledFaces
@@ -52,6 +61,15 @@ def verification_pairs(faces: LabeledFaces, max_impostor: int = 500_000, seed: i
     return Pairs(genuine, impostor, total)
 
 
+def close_impostors(faces: LabeledFaces, threshold: float) -> list[tuple[float, Path, Path]]:
+    """Different-person pairs of photos closer than `threshold`, closest first."""
+    distances = pairwise(faces.embeddings, faces.embeddings)
+    labels = np.array(faces.people)
+    i, j = np.triu_indices(len(labels), k=1)
+    close = (labels[i] != labels[j]) & (distances[i, j] < threshold)
+    return sorted((float(distances[a, b]), faces.photos[a], faces.photos[b]) for a, b in zip(i[close], j[close]))
+
+
 # ---------------------------------------------------------------- identification
 
 @dataclass
@@ -81,6 +99,8 @@ class Trial:
     gallery: Gallery
     probes: np.ndarray
     truth: np.ndarray
+    names: list[str]  # contact id k is names[k]
+    photos: list[Path]  # each probe's photo
 
 
 def identification_trials(faces: LabeledFaces, repeats: int, refs: int, enrolled_share: float,
@@ -108,7 +128,8 @@ def identification_trials(faces: LabeledFaces, repeats: int, refs: int, enrolled
                 probe_rows += rows.tolist()
                 truth += [-1] * len(rows)
         gallery = Gallery.build(faces.embeddings[ref_rows], np.array(ref_cids, dtype=np.int64))
-        trials.append(Trial(gallery, faces.embeddings[probe_rows], np.array(truth)))
+        trials.append(Trial(gallery, faces.embeddings[probe_rows], np.array(truth), people,
+                            [faces.photos[i] for i in probe_rows]))
     return trials
 
 
@@ -131,6 +152,17 @@ def identify(trials: list[Trial], threshold: float, margin: float) -> Outcomes:
     return total
 
 
+def mistakes(trials: list[Trial], threshold: float, margin: float) -> Counter:
+    """{(probe's person, contact it was taken for): count} over wrong contacts and strangers accepted."""
+    found: Counter = Counter()
+    for trial in trials:
+        for probe, truth, photo in zip(trial.probes, trial.truth, trial.photos):
+            match = match_faces(probe[None, :], trial.gallery, threshold, margin)[0]
+            if match is not None and match.cid != truth:
+                found[(photo.parent.name, trial.names[match.cid])] += 1
+    return found
+
+
 def identification_grid(trials: list[Trial], thresholds: list[float], margins: list[float],
                         desc: str) -> dict[tuple[float, float], Outcomes]:
     grid = {}
@@ -142,18 +174,59 @@ def identification_grid(trials: list[Trial], thresholds: list[float], margins: l
 
 # ---------------------------------------------------------------- clustering
 
-def incremental_clustering(embeddings: np.ndarray, order: np.ndarray, pulls: int, threshold: float) -> np.ndarray:
-    """Labels after feeding faces in `order`, split into `pulls` batches, each
-    batch clustered by `clustering.assign` against everything before it (as
-    `TimelineService.update_clusters` does on each pull_timeline)."""
-    labels = np.full(len(embeddings), -1, dtype=np.int64)
-    seen = np.zeros(0, dtype=np.int64)
-    for batch in np.array_split(order, pulls):
-        if not len(batch):
-            continue
-        labels[batch] = clustering.assign(embeddings[seen], labels[seen], embeddings[batch], threshold)
-        seen = np.r_[seen, batch]
-    return labels
+EVERY_FACE = 0  # a number of pulls: one pull_timeline after every face
+
+
+def pulls_label(pulls: int) -> str:
+    return "a pull per face" if pulls == EVERY_FACE else f"{pulls} pull{'s' if pulls > 1 else ''}"
+
+
+class TimelineRun:
+    """The product's `TimelineService` on a real SQLite `Store` in `folder`.
+
+    Faces are inserted as loose faces (as `UploadService` stores unknown faces)
+    and clustered by `TimelineService.pull`, the code behind pull_timeline,
+    pull after pull. Face ids are the faces' row numbers + 1, so the clusters
+    read back from the store map onto the labeled faces.
+    """
+
+    def __init__(self, folder: Path, engine_id: str) -> None:
+        self.store = Store(folder / "clustering.db")
+        self.tuning = TuningService(self.store)
+        self.service = TimelineService(self.store, self.tuning, engine_id)
+        self.engine_id = engine_id
+        with self.store.write() as db:
+            self.user = db["users"].insert({"username": "bench", "password_hash": "-",
+                                            "created_at": iso(now_utc())}).last_pk
+
+    def cluster(self, embeddings: np.ndarray, order: np.ndarray, pulls: int, threshold: float) -> np.ndarray:
+        """Cluster labels of every face after the faces arrive in `order`, in
+        `pulls` batches (EVERY_FACE: one face each), with a pull_timeline after each."""
+        with self.store.write() as db:
+            for table in ("faces", "clusters"):  # cluster_members go with them (ON DELETE CASCADE)
+                db.execute(f"DELETE FROM {table} WHERE user_id = ?", [self.user])
+        self.tuning.update(cluster_threshold=threshold, min_cluster_size=1)  # every cluster shown
+        start = now_utc() - timedelta(days=1)  # well inside the retention period
+        shown: set[str] = set()
+        for batch in np.array_split(order, pulls or len(order)):
+            with self.store.write() as db:
+                db.conn.executemany(
+                    "INSERT INTO faces (id, user_id, engine, embedding, seen_at, box, score, thumbnail, chip) "
+                    "VALUES (?, ?, ?, ?, ?, '[0, 0, 100, 100]', 1.0, x'', x'')",
+                    [(int(i) + 1, self.user, self.engine_id, embedding_to_blob(embeddings[i]),
+                      iso(start + timedelta(seconds=int(i)))) for i in batch])
+            shown |= set(self.service.pull(self.user))
+        rows = self.store.read().execute("SELECT id, cluster_id FROM faces WHERE user_id = ?", [self.user]).fetchall()
+        names = {name: k for k, name in enumerate(sorted({c for _, c in rows}))}
+        labels = np.full(len(embeddings), -1, dtype=np.int64)
+        for face_id, cluster_id in rows:
+            labels[face_id - 1] = names[cluster_id]
+        if (labels[order] < 0).any() or not set(names) <= shown:
+            raise RuntimeError("pull_timeline left a face unclustered or a cluster unanswered")
+        return labels
+
+    def close(self) -> None:
+        self.store.close()
 
 
 @dataclass
@@ -161,6 +234,7 @@ class ClusteringRun:
     threshold: float
     pulls: int
     scores: list[ClusteringScore] = field(default_factory=list)
+    labels: list[np.ndarray] = field(default_factory=list)
 
     def mean(self, name: str) -> float:
         return float(np.mean([getattr(s, name) for s in self.scores]))
@@ -171,16 +245,53 @@ class ClusteringRun:
 
 
 def clustering_sweep(faces: LabeledFaces, thresholds: list[float], pulls: list[int], orders: int,
-                     seed: int, desc: str) -> dict[tuple[float, int], ClusteringRun]:
-    """Every threshold x number of pulls, over `orders` seeded arrival orders."""
+                     seed: int, engine_id: str, desc: str) -> dict[tuple[float, int], ClusteringRun]:
+    """Every threshold x number of pulls, over `orders` seeded arrival orders,
+    through `TimelineService.pull` on a real store."""
     rng = np.random.default_rng(seed)
     arrival = [rng.permutation(len(faces.people)) for _ in range(orders)]
     runs = {}
-    for threshold in tqdm(thresholds, desc=desc, unit="threshold", leave=False):
-        for n_pulls in pulls:
-            run = ClusteringRun(threshold, n_pulls)
-            for order in arrival:
-                labels = incremental_clustering(faces.embeddings, order, n_pulls, threshold)
-                run.scores.append(clustering_score(faces.people, labels))
-            runs[(threshold, n_pulls)] = run
+    with tempfile.TemporaryDirectory(prefix="facelink-quality-") as tmp:
+        timeline = TimelineRun(Path(tmp), engine_id)
+        try:
+            with tqdm(total=len(thresholds) * len(pulls) * orders, desc=desc, unit="run", leave=False) as bar:
+                for threshold in thresholds:
+                    for n_pulls in pulls:
+                        run = ClusteringRun(threshold, n_pulls)
+                        for order in arrival:
+                            labels = timeline.cluster(faces.embeddings, order, n_pulls, threshold)
+                            run.scores.append(clustering_score(faces.people, labels))
+                            run.labels.append(labels)
+                            bar.update(1)
+                        runs[(threshold, n_pulls)] = run
+        finally:
+            timeline.close()
     return runs
+
+
+@dataclass
+class MinSizeRow:
+    min_cluster_size: int
+    clusters_shown: float  # mean over arrival orders
+    faces_hidden: float  # share of faces in clusters too small to be shown
+    clusters_per_person: float  # shown clusters holding a face of the person, mean over people
+    people_hidden: float  # people with no shown cluster at all
+
+
+def min_cluster_size_effect(faces: LabeledFaces, run: ClusteringRun, sizes: list[int]) -> list[MinSizeRow]:
+    """What `min_cluster_size` hides from the timeline, for the labels of `run`."""
+    people = np.array(faces.people)
+    rows = []
+    for size in sizes:
+        shown, hidden, per_person, gone = [], [], [], []
+        for labels in run.labels:
+            counts = np.bincount(labels)
+            visible = counts[labels] >= size
+            shown.append(int((counts >= size).sum()))
+            hidden.append(float(1 - visible.mean()))
+            person_clusters = [len(set(labels[(people == name) & visible].tolist())) for name in sorted(set(faces.people))]
+            per_person.append(float(np.mean(person_clusters)))
+            gone.append(sum(c == 0 for c in person_clusters))
+        rows.append(MinSizeRow(size, float(np.mean(shown)), float(np.mean(hidden)), float(np.mean(per_person)),
+                               float(np.mean(gone))))
+    return rows

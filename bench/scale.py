@@ -3,8 +3,10 @@
 pull_timeline runs the real `TimelineService` on a real SQLite `Store` in a
 temporary folder, filled with synthetic loose faces (see `synthetic.py`).
 Each measurement runs in a fresh Python process (`python -m bench.scale pull
-...`) so that its peak resident memory (ru_maxrss) is its own; a second
-process repeats it under tracemalloc for the peak of Python+numpy allocations.
+...`) so that its memory is its own: the peak resident set size of each pull
+is read from /proc/self/status (VmHWM, reset before the pull through
+/proc/self/clear_refs), and a second process repeats the pulls under
+tracemalloc for the peak of Python+numpy allocations.
 """
 
 from __future__ import annotations
@@ -34,8 +36,35 @@ NEW_FACES = 20  # faces added before the incremental pull
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _status_mib(field: str) -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return None
+
+
 def rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    """The resident set size now (MiB)."""
+    now = _status_mib("VmRSS")
+    return now if now is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss() -> bool:
+    """Start a new peak-RSS window (Linux >= 4.0); False where that is not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mib() -> float:
+    """The peak resident set size since `reset_peak_rss` (or since the start)."""
+    peak = _status_mib("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def engine_id(name: str = "dlib") -> str:
@@ -101,40 +130,51 @@ class _Timer:
         setattr(owner, name, timed)
 
 
+PULL_STEPS = {
+    "first": "every face new (as after `recluster`, or faces arriving with no pull between)",
+    "incremental": f"{NEW_FACES} new faces among the clustered ones (the usual pull)",
+    "no new faces": "nothing new since the last pull (the app polling)",
+}
+
+
 def measure_pull(db_path: Path, trace: bool) -> dict:
-    """First pull over everything, then NEW_FACES more faces and a second pull."""
-    from facelink_local.recognition import clustering
+    """First pull over everything, then NEW_FACES more faces and a second pull,
+    then a third pull with nothing new."""
     from facelink_local.services import timeline as timeline_module
 
     limit_native_threads()
     timer = _Timer()
     if not trace:
+        timer.wrap(timeline_module.TimelineService, "purge_expired", "purge")
         timer.wrap(timeline_module.TimelineService, "_loose", "load faces")
-        timer.wrap(timeline_module.clustering, "assign", "cluster (assign)")
+        timer.wrap(timeline_module.clustering, "assign", "cluster")
         timer.wrap(timeline_module.TimelineService, "_record", "write clusters")
     store, service = _open(db_path)
     new = np.load(db_path.with_suffix(".new.npy"))
     result = {}
-    for step in ("first", "incremental"):
+    for step in PULL_STEPS:
         if step == "incremental":
             n_before = store.read().execute("SELECT count(*) FROM faces").fetchone()[0]
             _insert_loose(store, 1, new, engine_id(), n_before)
         gc.collect()
         timer.spent.clear()
         rss_before = rss_mib()
+        windowed = reset_peak_rss()
         if trace:
             tracemalloc.start()
         start = time.perf_counter()
         answer = service.pull(1)
         seconds = time.perf_counter() - start
         entry = {"seconds": seconds, "clusters": len(answer), "faces": sum(len(v) for v in answer.values()),
-                 "rss_delta_mib": rss_mib() - rss_before, "breakdown": dict(timer.spent)}
+                 "rss_before_mib": rss_before, "peak_rss_mib": peak_rss_mib(), "peak_windowed": windowed,
+                 "breakdown": dict(timer.spent)}
+        if not trace:
+            entry["breakdown"]["answer"] = seconds - sum(timer.spent.values())
         if trace:
             entry["tracemalloc_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
         result[step] = entry
     store.close()
-    del clustering
     return result
 
 

@@ -76,8 +76,9 @@ class FaceModel:
 
 
 def distance_quantiles(embeddings: np.ndarray, labels: np.ndarray, quantiles=(0.05, 0.5, 0.95),
-                       max_faces: int = 3000, seed: int = 0) -> dict[str, list[float]]:
-    """Same-person and different-person distance quantiles (on up to `max_faces`)."""
+                       max_faces: int = 3000, seed: int = 0) -> dict[str, list[float] | np.ndarray]:
+    """Same-person and different-person distance quantiles (on up to `max_faces`),
+    and the distances themselves (`same_d`, `different_d`) for a histogram."""
     if len(labels) > max_faces:
         keep = np.random.default_rng(seed).choice(len(labels), max_faces, replace=False)
         embeddings, labels = embeddings[keep], labels[keep]
@@ -88,6 +89,7 @@ def distance_quantiles(embeddings: np.ndarray, labels: np.ndarray, quantiles=(0.
         "same": np.quantile(d[i[same], j[same]], quantiles).tolist(),
         "different": np.quantile(d[i[~same], j[~same]], quantiles).tolist(),
         "norm": np.quantile(np.linalg.norm(embeddings, axis=1), quantiles).tolist(),
+        "same_d": d[i[same], j[same]], "different_d": d[i[~same], j[~same]],
     }
 
 

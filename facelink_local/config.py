@@ -74,12 +74,16 @@ class Settings:
 
 @dataclass(frozen=True)
 class Tuning:
-    """Run-time settings; defaults chosen from measurements (see docs/quality.md)."""
+    """Run-time settings; the recognition defaults are chosen from measurements
+    (`python -m bench.quality`, docs/quality.md): on half of the people, the
+    threshold and margin that recognize the most photos with no stranger
+    accepted and no wrong contact, and the clustering threshold with the best
+    recall whose pairwise precision stays >= 0.99."""
 
     retention_days: float = 14.0
-    match_threshold: float = 0.5
+    match_threshold: float = 0.48
     match_margin: float = 0.04
-    cluster_threshold: float = 0.5
+    cluster_threshold: float = 0.56
     min_cluster_size: int = 1
     haptic_cooldown_s: float = 30.0
     haptic_repeat: int = 1          # times the wearable plays a pattern (1.6 s each)

@@ -1,4 +1,4 @@
-"""The evaluation's metric functions, on hand-made labelings with known answers."""
+"""The evaluation's metric functions and its clustering harness, on hand-made data with known answers."""
 
 from __future__ import annotations
 
@@ -97,3 +97,28 @@ def test_true_accept_rate_at_a_false_accept_rate():
     assert tar_at_far(genuine, impostor, 0.0) == (pytest.approx(0.6), pytest.approx(0.4))
     # FAR 0.1 allows one impostor: threshold 0.5 accepts 0.4 and the genuine 0.45.
     assert tar_at_far(genuine, impostor, 0.1) == (pytest.approx(0.8), pytest.approx(0.5))
+
+
+def test_the_clustering_harness_reads_back_what_pull_timeline_made(tmp_path):
+    # bench.recognition.TimelineRun drives the real TimelineService on a real store.
+    import numpy as np
+
+    from bench.photos import LabeledFaces
+    from bench.recognition import EVERY_FACE, TimelineRun, clustering_sweep, min_cluster_size_effect
+    from test_recognition import people
+
+    faces, truth = people(3, 6, spread=0.3)
+    run = TimelineRun(tmp_path, "engine-under-test")
+    order = np.random.default_rng(0).permutation(len(faces))
+    for pulls in (1, 4, EVERY_FACE):
+        labels = run.cluster(faces, order, pulls, threshold=0.6)
+        assert clustering_score(truth, labels).pairwise_precision == 1.0
+        assert len(set(labels.tolist())) == 3
+    assert run.tuning.current.cluster_threshold == 0.6
+    run.close()
+
+    labeled = LabeledFaces(faces, [f"p{t}" for t in truth], [tmp_path] * len(truth), [], [])
+    sweep = clustering_sweep(labeled, [0.6], [2], orders=1, seed=0, engine_id="e", desc="test")
+    (row_1, row_7) = min_cluster_size_effect(labeled, sweep[(0.6, 2)], [1, 7])
+    assert (row_1.clusters_shown, row_1.faces_hidden, row_1.people_hidden) == (3, 0.0, 0)
+    assert (row_7.clusters_shown, row_7.faces_hidden, row_7.people_hidden) == (0, 1.0, 3)

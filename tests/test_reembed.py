@@ -17,7 +17,7 @@ from facelink_local.hub import Hub
 from facelink_local.server import BackgroundServer
 from facelink_local.services.gallery import embedding_from_blob
 from facelink_local.services.reembed import ReembedProgress, engine_parts, same_chips
-from conftest import _wait_healthy as wait_healthy
+from bench.hubprocess import wait_healthy
 
 pytestmark = [pytest.mark.faces, pytest.mark.model]
 

@@ -64,9 +64,14 @@ class TimelineService:
                       if ids else np.zeros((0, 128), np.float32))
         return np.array(ids, dtype=np.int64), cluster_ids, embeddings
 
+    def _any_new(self, user_id: int) -> bool:
+        return bool(self.store.read().execute(
+            "SELECT EXISTS (SELECT 1 FROM faces WHERE user_id = ? AND contact_id IS NULL AND cluster_id IS NULL "
+            "AND engine = ?)", [user_id, self.engine_id]).fetchone()[0])
+
     def update_clusters(self, user_id: int) -> int:
         """Put new loose faces into clusters (joining existing ones first). Returns how many."""
-        if self.hold_new_faces(user_id):
+        if self.hold_new_faces(user_id) or not self._any_new(user_id):  # the usual poll: nothing to load
             return 0
         ids, cluster_ids, embeddings = self._loose(user_id)
         new = np.array([c is None for c in cluster_ids], dtype=bool)

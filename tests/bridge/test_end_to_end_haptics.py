@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import REPO, Api, _wait_healthy
+from bench.hubprocess import wait_healthy
+from conftest import REPO, Api
 from facelink_local.hub import Hub
 from firmware_bridge.haptics import HapticBridge
 from firmware_bridge.simulator import DeviceSimulator
@@ -194,7 +195,7 @@ def test_facelink_serve_serial_drives_the_wearable(tmp_path, identities):
     server = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     api = Api(f"http://127.0.0.1:{port}")
     try:
-        _wait_healthy(api.base, timeout=60)
+        wait_healthy(api.base, timeout=60)
         assert api.register("wearer").status_code == 200
         photos = identities[PERSON]
         contact = name_contact(api, photos[:3], NAME)
