@@ -12,18 +12,21 @@ import threading
 
 from facelink_local.events import ContactSeen, DeviceState, EventHub, FacesArrived
 from facelink_local.services.pairing import PairingChanged
+from facelink_local.services.reembed import ReembedProgress
 
 from .qt import QObject, Qt, Signal, Slot
 
 
 class HubBridge(QObject):
     """Signals (GUI thread): faces_arrived(FacesArrived), contact_seen(ContactSeen),
-    device_state(DeviceState), pairing_changed(PairingChanged)."""
+    device_state(DeviceState), pairing_changed(PairingChanged),
+    reembed_progress(ReembedProgress)."""
 
     faces_arrived = Signal(object)
     contact_seen = Signal(object)
     device_state = Signal(object)
     pairing_changed = Signal(object)
+    reembed_progress = Signal(object)
 
     _queued = Signal(object)  # from any thread, to `_dispatch` on the GUI thread
 
@@ -37,6 +40,7 @@ class HubBridge(QObject):
             ContactSeen.TOPIC: self.contact_seen,
             DeviceState.TOPIC: self.device_state,
             PairingChanged.TOPIC: self.pairing_changed,
+            ReembedProgress.TOPIC: self.reembed_progress,
         }
         self._unsubscribe = [events.subscribe(topic, self._forward) for topic in self._by_topic]
 
