@@ -118,15 +118,21 @@ def gui(host: str, port: int, data_dir: Path | None, engine: str, serial: str | 
         from gui.app import run
     except ImportError as exc:  # a display library or the Qt wheel is missing
         raise click.ClickException(f"the desktop app cannot start: {exc}") from exc
+    from gui.prefs import startup_engine
+
     from .hub import Hub
 
-    port_given = click.get_current_context().get_parameter_source("port") != ParameterSource.DEFAULT
-    hub = Hub(settings_from(data_dir, host=host, port=port, engine=engine))
+    given = {name: click.get_current_context().get_parameter_source(name) != ParameterSource.DEFAULT
+             for name in ("port", "engine")}
+    settings = settings_from(data_dir, host=host, port=port, engine=engine)
+    # Like the port: the engine chosen in the app last time, unless --engine / FACELINK_ENGINE says otherwise.
+    settings = settings.with_(engine=startup_engine(settings.data_dir, engine, given["engine"]))
+    hub = Hub(settings)
     click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
     click.echo(f"Face engine: {hub.engine.id}")
     try:
         haptics = start_haptics(hub, serial, **haptic)
-        code = run(hub, host, port, haptics, port_from_prefs=not port_given, echo=click.echo)
+        code = run(hub, host, port, haptics, port_from_prefs=not given["port"], echo=click.echo)
     finally:
         hub.close()
     click.get_current_context().exit(code)

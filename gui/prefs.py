@@ -1,8 +1,9 @@
 """The desktop app's own choices, kept in the data folder as `desktop.json`.
 
-Which account the app shows, the port chosen in the Status view (used at the
-next start unless `--port` is given), and whether closing the window keeps the
-hub serving from a tray icon. Hub-wide settings live in the hub's tuning, not here.
+Which account the app shows, the port and the face engine chosen in the Status
+view (used at the next start unless `--port` / `--engine` is given), and
+whether closing the window keeps the hub serving from a tray icon. Hub-wide
+settings live in the hub's tuning, not here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+from facelink_local.faces import ENGINES
+
 log = logging.getLogger(__name__)
 
 FILENAME = "desktop.json"
@@ -24,6 +27,7 @@ class Prefs:
     username: str | None = None
     port: int | None = None
     keep_serving_in_tray: bool = False
+    engine: str | None = None       # a key of facelink_local.faces.ENGINES
 
     @classmethod
     def load(cls, data_dir: Path) -> Prefs:
@@ -46,6 +50,8 @@ class Prefs:
                 prefs = replace(prefs, port=value)
             elif f.name == "keep_serving_in_tray" and isinstance(value, bool):
                 prefs = replace(prefs, keep_serving_in_tray=value)
+            elif f.name == "engine" and isinstance(value, str) and value in ENGINES:
+                prefs = replace(prefs, engine=value)
         return prefs
 
     def save(self, data_dir: Path) -> None:
@@ -63,3 +69,11 @@ class Prefs:
 
     def with_(self, **changes) -> Prefs:
         return replace(self, **changes)
+
+
+def startup_engine(data_dir: Path, engine: str, given: bool) -> str:
+    """The face engine `facelink gui` starts with: `engine` when it was given
+    (`--engine` or FACELINK_ENGINE), else the one chosen in the app last time, else `engine`."""
+    if given:
+        return engine
+    return Prefs.load(data_dir).engine or engine
