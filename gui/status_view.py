@@ -1,5 +1,6 @@
-"""Status: where devices reach the hub, the wearable's connection, recent
-uploads and recognitions, and the settings that take effect at once."""
+"""Status: where devices reach the hub, the wearable's connection and
+settings, recent uploads and recognitions, the face engine, and the settings
+that take effect at once (the advanced recognition settings among them)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,17 @@ from facelink_local.config import Tuning
 
 from .humanize import ago, when
 from .connect_panel import ConnectPanel
+from .engine_panel import EnginePanel
 from .pairing import PairingControl
 from .qt import (
     QAbstractItemView,
     QApplication,
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -33,10 +35,37 @@ from .qt import (
     QWidget,
     Signal,
 )
+from .tuning_form import Spec, TuningForm
 from .widgets import heading, line_height, muted, named, primary, section, set_role
 
 RECENT = 8
 NO_PORT = "Not used"
+MEASURED = "measured on real photos, docs/quality.md"
+
+WEARABLE_SETTINGS = [
+    Spec("haptic_cooldown_s", "&Buzz again after:",
+         "After the wearable buzzes for someone, it stays quiet for that person this long, even while they are "
+         "still in view. 0 buzzes for every photo they are recognized in.", ("second", "seconds"), step=5),
+    Spec("haptic_repeat", "Pla&y each pattern:",
+         "How many times the wearable plays a contact's pattern when it buzzes for them; one play takes 1.6 "
+         "seconds.", ("time", "times")),
+    Spec("haptic_intensity", "Vibration stre&ngth:",
+         "How strongly the motor vibrates, from 1 (faintest) to 255 (strongest).", ("of 255", "of 255"), step=5),
+]
+ADVANCED_SETTINGS = [
+    Spec("match_margin", "Ma&rgin over the next contact:",
+         "A face is taken for a contact only when it is at least this much closer to them than to any other "
+         "contact. Larger refuses faces that look like two of your contacts; smaller names more faces, and "
+         "sometimes the wrong person.", decimals=2, step=0.01, default_note=MEASURED),
+    Spec("cluster_threshold", "&Group faces closer than:",
+         "Unknown faces closer than this distance are grouped as one person in the Timeline. Lower splits one "
+         "person over more cards; higher may put two people on one card.", decimals=2, step=0.01,
+         default_note=MEASURED),
+    Spec("min_cluster_size", "Smallest gro&up shown:",
+         "The Timeline shows a person once this many of their faces are grouped. 1 shows everyone met, even "
+         "once; more hides people seen only briefly, who then cannot be named.", ("face", "faces"),
+         default_note=MEASURED),
+]
 
 
 def load_activity(hub, user_id: int) -> dict:
@@ -103,7 +132,15 @@ class StatusView(QWidget):
         self.wearable_state = QLabel()
         self.wearable_state.setWordWrap(True)
         self.wearable_state.setAccessibleName("Wearable connection")
+        self.wearable_form = TuningForm(ctx, WEARABLE_SETTINGS, "App&ly wearable settings", "Apply wearable settings",
+                                        self)
         wearable_layout.addWidget(self.wearable_state)
+        wearable_layout.addSpacing(round(lh * 0.3))
+        wearable_layout.addWidget(heading("Wearable settings", 3))
+        wearable_layout.addWidget(muted("They apply to the next buzz, and stay set for later runs."))
+        wearable_layout.addLayout(self.wearable_form.form())
+        wearable_layout.addLayout(self.wearable_form.buttons())
+        wearable_layout.addWidget(self.wearable_form.result)
 
         # --- settings ---
         settings, settings_layout = section("Settings")
@@ -116,7 +153,9 @@ class StatusView(QWidget):
         self.retention.setDecimals(0)
         self.retention.setSuffix(" days")
         self.threshold = named(QDoubleSpinBox(), "Match threshold",
-                               "Largest face distance that can still be a contact. Lower is stricter.")
+                               "Largest face distance that can still be a contact. Lower is stricter: fewer faces "
+                               f"are named, and fewer strangers taken for a contact. Default: "
+                               f"{Tuning().match_threshold:.2f} ({MEASURED}).")
         low, high = Tuning.LIMITS["match_threshold"]
         self.threshold.setRange(low, high)
         self.threshold.setDecimals(2)
@@ -133,10 +172,6 @@ class StatusView(QWidget):
         self.apply_button = primary(named(QPushButton("&Apply settings"), "Apply settings"))
         self.settings_result = muted()
         self.settings_result.setAccessibleName("Settings result")
-        self.engine = QLabel()
-        self.engine.setWordWrap(True)
-        self.engine.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.engine.setAccessibleName("Face engine, read-only")
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -150,15 +185,24 @@ class StatusView(QWidget):
         apply_row = QHBoxLayout()
         apply_row.addWidget(self.apply_button)
         apply_row.addWidget(self.settings_result, 1)
-        engine_row = QVBoxLayout()
-        engine_row.setSpacing(0)
-        engine_row.addWidget(QLabel("Face engine (read-only; it is chosen when the hub starts):"))
-        engine_row.addWidget(self.engine)
-        self.engine.setProperty("role", "muted")
         settings_layout.addLayout(form)
         settings_layout.addLayout(apply_row)
-        settings_layout.addSpacing(round(lh * 0.5))
-        settings_layout.addLayout(engine_row)
+
+        # --- the face engine ---
+        engine, engine_layout = section("Face engine")
+        self.engine = EnginePanel(ctx)
+        engine_layout.addWidget(self.engine)
+
+        # --- advanced: recognition ---
+        advanced, advanced_layout = section("Advanced: recognition")
+        self.advanced_form = TuningForm(ctx, ADVANCED_SETTINGS, "Apply a&dvanced settings",
+                                        "Apply advanced settings", self, defaults_text="Restore measured defaults")
+        advanced_layout.addWidget(muted(
+            "These decide who is recognized and how unknown faces are grouped. The defaults were measured on "
+            "451 real photos of 50 people (docs/quality.md): change them only if recognition makes mistakes."))
+        advanced_layout.addLayout(self.advanced_form.form())
+        advanced_layout.addLayout(self.advanced_form.buttons())
+        advanced_layout.addWidget(self.advanced_form.result)
 
         # --- activity ---
         uploads, uploads_layout = section("Recent uploads")
@@ -174,34 +218,36 @@ class StatusView(QWidget):
 
         body = QWidget()
         body.setObjectName("scrollBody")
-        grid = QGridLayout(body)
+        page = QVBoxLayout(body)
         margin = round(lh * 1.2)
-        grid.setContentsMargins(margin, margin, margin, margin)
-        grid.setHorizontalSpacing(margin)
-        grid.setVerticalSpacing(round(lh * 0.5))
-        grid.addWidget(heading("Status", 1), 0, 0, 1, 2)
-        left = QVBoxLayout()
-        left.setSpacing(round(lh * 0.9))
-        left.addWidget(connect)
-        left.addWidget(settings)
-        left.addStretch(1)
-        right = QVBoxLayout()
-        right.setSpacing(round(lh * 0.9))
-        right.addWidget(wearable)
-        right.addWidget(uploads)
-        right.addWidget(seen)
-        right.addStretch(1)
-        grid.addLayout(left, 1, 0)
-        grid.addLayout(right, 1, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
+        page.setContentsMargins(margin, margin, margin, margin)
+        page.setSpacing(round(lh * 0.5))
+        page.addWidget(heading("Status", 1))
+        gap = round(lh * 0.9)
+        self.columns = []
+        for cards in ((connect, settings, advanced), (wearable, uploads, seen, engine)):
+            column = QWidget()
+            column_layout = QVBoxLayout(column)
+            column_layout.setContentsMargins(0, 0, 0, 0)
+            column_layout.setSpacing(gap)
+            for card in cards:
+                column_layout.addWidget(card)
+            column_layout.addStretch(1)
+            self.columns.append(column)
+        # Side by side when there is room; one above the other with large text or a narrow window.
+        self.column_box = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.column_box.setSpacing(margin)
+        for column in self.columns:
+            self.column_box.addWidget(column, 1)
+        page.addLayout(self.column_box)
+        page.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(body)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll)
+        layout.addWidget(self.scroll)
 
         self.setTabOrder(self.copy_button, self.pairing.button)
         self.setTabOrder(self.pairing.button, self.port)
@@ -210,8 +256,10 @@ class StatusView(QWidget):
         self.setTabOrder(self.threshold, self.serial)
         self.setTabOrder(self.serial, self.tray)
         self.setTabOrder(self.tray, self.apply_button)
-        self.setTabOrder(self.apply_button, self.uploads)
-        self.setTabOrder(self.uploads, self.seen)
+        order = [self.apply_button, *self.advanced_form.widgets(), *self.wearable_form.widgets(), self.uploads,
+                 self.seen, self.engine.choice, self.engine.use_button, self.engine.purge_button]
+        for before, after in zip(order, order[1:]):
+            self.setTabOrder(before, after)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -235,6 +283,16 @@ class StatusView(QWidget):
 
     # --- what is shown ---------------------------------------------------------------
 
+    TWO_COLUMNS_LINES = 60  # the view's width, in text lines, from which the cards go in two columns
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        wide = self.width() >= self.TWO_COLUMNS_LINES * line_height(self)
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self.column_box.direction() != direction:
+            self.column_box.setDirection(direction)
+            self.column_box.setSpacing(round(line_height(self) * (1.2 if wide else 0.9)))
+
     def show_server(self) -> None:
         self.copy_button.setEnabled(self.ctx.server.running)
 
@@ -250,7 +308,6 @@ class StatusView(QWidget):
         self.threshold.setValue(tuning.match_threshold)
         self._fill_ports([], tuning.serial_port)
         self.tray.setChecked(self.ctx.prefs.keep_serving_in_tray and self.ctx.tray_available)
-        self.engine.setText(self.ctx.hub.engine.id)
 
     def _fill_ports(self, ports: list[str], current: str) -> None:
         typed = self.serial.currentText() if self.serial.count() else None
@@ -275,6 +332,7 @@ class StatusView(QWidget):
     def refresh(self) -> None:
         if self.ctx.user_id is None:
             return
+        self.engine.refresh()
         self.ctx.tasks.run(load_activity, self.ctx.hub, self.ctx.user_id, done=self._show_activity, context=self)
 
     def _show_activity(self, activity: dict) -> None:

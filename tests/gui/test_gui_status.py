@@ -33,13 +33,6 @@ def test_nothing_changed_says_so(desktop, account, qtbot):
     assert applied.args == ["Nothing to change.", True]
 
 
-def test_the_engine_is_shown_read_only(desktop, account):
-    status = desktop.window.status
-    assert status.engine.text() == desktop.hub.engine.id
-    assert status.engine.accessibleName() == "Face engine, read-only"
-    assert not status.engine.focusPolicy() & status.engine.focusPolicy().TabFocus
-
-
 def test_addresses_for_devices(desktop, account):
     status = desktop.window.status
     assert status.panel.address.text() == desktop.server.local_url
