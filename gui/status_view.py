@@ -224,6 +224,8 @@ class StatusView(QWidget):
         page.setSpacing(round(lh * 0.5))
         page.addWidget(heading("Status", 1))
         gap = round(lh * 0.9)
+        self.cards = {"connect": connect, "settings": settings, "advanced": advanced, "wearable": wearable,
+                      "uploads": uploads, "seen": seen, "engine": engine}
         self.columns = []
         for cards in ((connect, settings, advanced), (wearable, uploads, seen, engine)):
             column = QWidget()

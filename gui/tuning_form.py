@@ -97,7 +97,9 @@ class TuningForm(QObject):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        width = max(box.sizeHint().width() for box in self.fields.values())
         for name, box in self.fields.items():
+            box.setMinimumWidth(width)  # one column of equal fields, whatever their units
             form.addRow(self.labels[name], box)
         return form
 
