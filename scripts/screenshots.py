@@ -17,6 +17,7 @@ import os
 import socket
 import sys
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,6 +125,29 @@ def shoot(app: QApplication, window, path: Path) -> None:
     print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
 
 
+def wait_for(app: QApplication, condition, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the view never showed what was waited for")
+        app.processEvents()
+        time.sleep(0.02)
+    app.processEvents()
+
+
+def shoot_engine_switch(app: QApplication, desktop: DesktopApp, path: Path) -> None:
+    """The face engine card half-way through re-embedding the stored faces for the reference engine."""
+    hub, panel = desktop.hub, desktop.window.status.engine
+    hub.reembed.batch_size = 1       # one face a batch, with long rests: the picture catches the job running
+    hub.reembed.yield_fraction = 6.0
+    panel.choice.setCurrentIndex(panel.choice.findData("dlib"))
+    panel.use_button.click()
+    wait_for(app, lambda: panel.progress.isVisible() and 1 < panel.progress.maximum() < 3 * panel.progress.value())
+    shoot(app, desktop.window.status.cards["engine"], path)
+    hub.reembed.yield_fraction = 0.0  # then the rest at full speed
+    wait_for(app, lambda: panel.result.text().startswith("Done"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=Path, default=Path(os.environ.get("FACELINK_SHARED_FACES",
@@ -175,7 +199,7 @@ def main() -> int:
         window.show_main()
         settle(app, desktop)
         for index, name in enumerate(("timeline", "contacts", "status")):
-            window.resize(QSize(1100, 940 if name == "status" else 760))
+            window.resize(QSize(1100, 1350 if name == "status" else 760))  # Status: every card, no scrolling
             window.show_tab(index)
             settle(app, desktop)
             if name == "contacts":
@@ -183,6 +207,7 @@ def main() -> int:
                 window.contacts.editor.strip.set_playhead(4.4)  # mid-preview, as it looks while playing
             shoot(app, window, args.out / f"{name}.png")
         window.contacts.editor.strip.set_playhead(-1)
+        shoot_engine_switch(app, desktop, args.out / "status-engine.png")
 
         # Large text: the same view with the font twice as big, as a low-vision setting would.
         big = QFont(app.font())
@@ -197,6 +222,14 @@ def main() -> int:
         large_window.show_tab(1)
         settle(app, large)
         shoot(app, large_window, args.out / "contacts-large-text.png")
+        large_window.show_tab(2)  # Status: the cards go one above the other, and the view scrolls
+        large_window.resize(QSize(1400, 1120))
+        settle(app, large)
+        status = large_window.status
+        body = status.scroll.widget()
+        top = status.cards["advanced"].mapTo(body, status.cards["advanced"].rect().topLeft()).y()
+        status.scroll.verticalScrollBar().setValue(top - 16)  # the new groups: advanced, then the wearable
+        shoot(app, large_window, args.out / "status-large-text.png")
         large_window.hide()
 
         # The dark scheme, for dark desktops.
