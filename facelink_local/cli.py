@@ -104,7 +104,11 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
 @haptic_options
 def gui(host: str, port: int, data_dir: Path | None, engine: str, serial: str | None,
         **haptic: float | int | None) -> None:
-    """Open the desktop app; it serves the REST API to LAN devices while it is open."""
+    """Open the desktop app; it serves the REST API to LAN devices while it is open.
+
+    The port and the face engine chosen in the app are used, unless --port / --engine (or their
+    environment variables) say otherwise.
+    """
     import os
     import sys
 

@@ -135,7 +135,8 @@ class EnginePanel(QWidget):
 
     @property
     def current(self) -> str:
-        return self.ctx.hub.settings.engine
+        """The name (a key of ENGINES) of the engine the hub runs."""
+        return self.ctx.hub.engine.name
 
     def _show_engine(self) -> None:
         hub = self.ctx.hub
