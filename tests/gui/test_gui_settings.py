@@ -133,3 +133,18 @@ def test_nothing_changed_says_so_and_values_keep_to_the_limits(desktop, account,
     assert box.value() == Tuning.LIMITS["min_cluster_size"][1]
     assert apply(qtbot, form) == ["Saved; in effect now.", True]
     assert desktop.hub.tuning.current.min_cluster_size == Tuning.LIMITS["min_cluster_size"][1]
+
+
+def test_tab_reaches_every_new_control_in_reading_order(desktop, account, qtbot):
+    window, status = desktop.window, desktop.window.status
+    window.show_tab(2)
+    focus(qtbot, status.apply_button)
+    visited = [status.apply_button]
+    for _ in range(16):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        visited.append(QApplication.focusWidget())
+    # Left column, then right (the tables between are hidden while nothing has arrived).
+    order = [status.apply_button, *status.advanced_form.widgets(), *status.wearable_form.widgets(),
+             status.engine.choice]
+    positions = [visited.index(w) for w in order]
+    assert positions == sorted(positions), [type(w).__name__ for w in visited]
