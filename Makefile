@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # The environment is rebuilt whenever pyproject.toml changes.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run serve test bench package smoke clean
+.PHONY: setup run serve test bench quality package smoke clean
 
 $(STAMP): pyproject.toml
 	bash scripts/system-deps.sh
@@ -27,8 +27,13 @@ serve: setup
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
+# Every benchmark, one after another; each rewrites its own part of docs/.
 bench: setup
 	$(BIN)/python -m bench.bench_server
+	$(BIN)/python -m bench.bench_engines
+	$(BIN)/python -m bench.bench_haptics
+	$(BIN)/python -m bench.bench_load
+	$(BIN)/python -m bench.quality $(QUALITY_ARGS)
 
 quality: setup
 	$(BIN)/python -m bench.quality $(QUALITY_ARGS)

@@ -204,7 +204,7 @@ def section(results: dict[str, dict], context: dict, command: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--engine", default="dlib")
+    parser.add_argument("--engine", default=Settings().engine, help="face engine [the server's default]")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
     results, context = run(args.rounds, args.engine, faces_dir())

@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 
 from facelink_local.camera import CameraClient
+from facelink_local.config import Settings
 
 from .common import REPO, faces_dir, machine, percentiles
 from .hubprocess import HubProcess
@@ -192,7 +193,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=4)
     parser.add_argument("--duration", type=float, default=120.0, help="seconds")
     parser.add_argument("--interval", type=float, default=0.0, help="seconds between one camera's uploads (0: back to back)")
-    parser.add_argument("--engine", default="dlib")
+    parser.add_argument("--engine", default=Settings().engine, help="face engine [the server's default]")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "reliability.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()

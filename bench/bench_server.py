@@ -161,7 +161,7 @@ def report(uploads: dict, timeline: dict, realism: tuple[float, float], engine_i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--engine", default="dlib")
+    parser.add_argument("--engine", default=Settings().engine, help="face engine [the server's default]")
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
