@@ -528,11 +528,11 @@ contacts from SQLite took {gallery_load * 1e3:.0f} ms.
 
 ### One upload, stage by stage
 
-The real engine and a real store with 1,000 contacts (5 references each), median of 5 runs per stage, on a
+The real engine and a real store with 1,000 contacts (5 references each), 5 runs of `UploadService.process`
+(the code behind `upload_image`) per photo, each stage timed inside it by its `Stopwatch` (medians), on a
 photo of the set's most common size, its largest photo and the edge photo with the most faces: decode (`decode_image`, max side {_max_side()}), detect (HOG),
 align (5 landmarks + chip), embed (ResNet), match (`match_faces`), store (thumbnail, PNG chip and the
-database transaction of `UploadService`). The last column is `UploadService.process` end to end (median of
-5), which does the same work.
+database transaction). The last column is the whole of `UploadService.process` (median of the same runs).
 
 {table(["photo", "decoded", "faces", *uploads[0].stages.keys(), "sum (ms)", "process (ms)"], upload_rows)}
 

@@ -256,12 +256,12 @@ class StageTimes:
 
 def measure_upload(photos: list[Path], model, gallery_contacts: int, refs: int, repeats: int,
                    seed: int, engine_name: str = "dlib") -> list[StageTimes]:
-    """decode -> detect -> align -> embed -> match -> store, each timed on its own,
-    with the real engine and a real Store holding `gallery_contacts` contacts."""
+    """decode -> detect -> align -> embed -> match -> store, timed inside the hub's own
+    `UploadService.process` (its Stopwatch), with the real engine and a real Store
+    holding `gallery_contacts` contacts."""
     from facelink_local.config import Settings
     from facelink_local.faces import decode_image, make_engine
-    from facelink_local.faces.image import encode_png
-    from facelink_local.services.uploads import _Stored, face_thumbnail
+    from facelink_local.stopwatch import Stopwatch
 
     settings = Settings()
     engine = make_engine(engine_name, min_face_px=settings.min_face_px)
@@ -274,41 +274,25 @@ def measure_upload(photos: list[Path], model, gallery_contacts: int, refs: int, 
         user_id = _bench_user(hub)
         _add_contacts(hub, user_id, model, gallery_contacts, refs, seed)
         start = time.perf_counter()
-        gallery = hub.gallery.get(user_id, engine.id)
+        hub.gallery.get(user_id, engine.id)
         gallery_load = time.perf_counter() - start
-        tuning = hub.tuning.current
         for path in photos:
             data = path.read_bytes()
+            rgb = decode_image(data, max_side=settings.max_decode_side)
             samples: dict[str, list[float]] = {}
+            totals, faces = [], 0
             for _ in range(repeats):
-                t = {}
+                stopwatch = Stopwatch()
                 t0 = time.perf_counter()
-                rgb = decode_image(data, max_side=settings.max_decode_side)
-                t1 = time.perf_counter()
-                detected = engine.detector.detect(rgb)
-                usable = [f for f in detected if min(f.box.w, f.box.h) >= engine.min_face_px]
-                t2 = time.perf_counter()
-                aligned = [engine.aligner.align(rgb, f) for f in usable]
-                t3 = time.perf_counter()
-                embedded = engine.embedder.embed(np.stack([a.chip for a in aligned])) if aligned else np.zeros((0, 128))
-                t4 = time.perf_counter()
-                matches = match_faces(np.asarray(embedded, np.float32), gallery, tuning.match_threshold,
-                                      tuning.match_margin)
-                t5 = time.perf_counter()
-                faces = engine.analyze(rgb)  # the AnalyzedFace objects the service stores (not timed)
-                unknown_faces = [f for f, m in zip([f for f in faces if not f.too_small], matches) if m is None]
-                t6 = time.perf_counter()
-                stored = [_Stored(f, face_thumbnail(rgb, f.box), encode_png(f.chip)) for f in unknown_faces]
-                hub.uploads._save(user_id, iso(now_utc()), faces, stored, [m for m in matches if m])
-                t7 = time.perf_counter()
-                t.update(decode=t1 - t0, detect=t2 - t1, align=t3 - t2, embed=t4 - t3, match=t5 - t4,
-                         store=t7 - t6)
-                for k, v in t.items():
-                    samples.setdefault(k, []).append(v)
-            process = _median_seconds(lambda: hub.uploads.process(user_id, data), repeats)
+                answer = hub.uploads.process(user_id, data, stopwatch)
+                totals.append(time.perf_counter() - t0)
+                faces = sum(f["status"] != "too_small" for f in answer["faces"])
+                for name in ("decode", "detect", "align", "embed", "match", "store"):
+                    samples.setdefault(name, []).append(stopwatch.seconds.get(name, 0.0))
             results.append(StageTimes(path.name if len(path.parts) < 2 else f"{path.parent.name}/{path.name}",
-                                      (int(rgb.shape[1]), int(rgb.shape[0])), len(usable),
-                                      {k: float(np.median(v)) for k, v in samples.items()}, process))
+                                      (int(rgb.shape[1]), int(rgb.shape[0])), faces,
+                                      {k: float(np.median(v)) for k, v in samples.items()},
+                                      float(np.median(totals))))
         hub.close()
     return results, gallery_load
 

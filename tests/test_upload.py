@@ -172,3 +172,14 @@ async def test_too_small_faces_are_reported_but_never_stored(client, auth, hub, 
     assert faces and {f["status"] for f in faces} == {"too_small"}
     assert all(f["contact"] is None and f["distance"] is None for f in faces)
     assert hub.store.read().execute("SELECT count(*) FROM faces").fetchone()[0] == 0
+
+
+def test_a_stopwatch_times_every_stage_of_the_real_upload(hub, identities):
+    from facelink_local.stopwatch import Stopwatch
+
+    user_id = hub.accounts.authenticate(hub.accounts.register("timed", PASSWORD)["access_token"])
+    stopwatch = Stopwatch()
+    answer = hub.uploads.process(user_id, identities["colin_powell"][0].read_bytes(), stopwatch)
+    assert [f["status"] for f in answer["faces"]] == ["unknown"]
+    assert set(stopwatch.seconds) == {"decode", "detect", "align", "embed", "match", "store"}
+    assert all(seconds > 0 for seconds in stopwatch.seconds.values())

@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from ..stopwatch import Stopwatch, stage
 from .schemas import CHIP_SIZE, AlignedFace, AnalyzedFace, DetectedFace
 
 
@@ -57,12 +58,15 @@ class FaceEngine:
         for model in (self.detector, self.aligner, self.embedder):
             model.load()
 
-    def analyze(self, rgb: NDArray[np.uint8]) -> list[AnalyzedFace]:
+    def analyze(self, rgb: NDArray[np.uint8], stopwatch: Stopwatch | None = None) -> list[AnalyzedFace]:
         with self._slots:
-            detected = self.detector.detect(rgb)
+            with stage(stopwatch, "detect"):
+                detected = self.detector.detect(rgb)
             usable = [f for f in detected if min(f.box.w, f.box.h) >= self.min_face_px]
-            aligned = [self.aligner.align(rgb, f) for f in usable]
-            embeddings = self.embedder.embed(np.stack([a.chip for a in aligned])) if aligned else []
+            with stage(stopwatch, "align"):
+                aligned = [self.aligner.align(rgb, f) for f in usable]
+            with stage(stopwatch, "embed"):
+                embeddings = self.embedder.embed(np.stack([a.chip for a in aligned])) if aligned else []
         by_face = {id(f): (a, e) for f, a, e in zip(usable, aligned, embeddings)}
         results = []
         for face in detected:

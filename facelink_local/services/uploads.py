@@ -15,6 +15,7 @@ from ..faces import FaceEngine, InvalidImage, decode_image
 from ..faces.image import encode_jpeg, encode_png
 from ..faces.schemas import AnalyzedFace, Box
 from ..recognition.matching import Match, match_faces
+from ..stopwatch import Stopwatch, stage
 from ..store import Store
 from ..timefmt import iso, now_utc
 from .errors import BadRequest
@@ -60,28 +61,34 @@ class UploadService:
         self.max_decode_side = max_decode_side
         self._decoding = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
 
-    def process(self, user_id: int, data: bytes) -> dict:
-        """Runs on a worker thread (CPU-bound). Answers the contract's body plus `faces`."""
+    def process(self, user_id: int, data: bytes, stopwatch: Stopwatch | None = None) -> dict:
+        """Runs on a worker thread (CPU-bound). Answers the contract's body plus `faces`.
+
+        `stopwatch` (benchmarks) gets the time of each stage: decode, detect,
+        align, embed, match, store.
+        """
         try:
-            with self._decoding:
+            with self._decoding, stage(stopwatch, "decode"):
                 rgb = decode_image(data, max_side=self.max_decode_side)
         except InvalidImage as exc:
             raise BadRequest("Invalid image stream") from exc
         engine = self.engine  # one engine for the whole upload, even if the hub switches meanwhile
-        faces = engine.analyze(rgb)
+        faces = engine.analyze(rgb, stopwatch)
         usable = [f for f in faces if not f.too_small]
         tuning = self.tuning.current
-        matches = match_faces(
-            np.stack([f.embedding for f in usable]) if usable else np.zeros((0, 128), np.float32),
-            self.gallery.get(user_id, engine.id), tuning.match_threshold, tuning.match_margin,
-        )
+        with stage(stopwatch, "match"):
+            matches = match_faces(
+                np.stack([f.embedding for f in usable]) if usable else np.zeros((0, 128), np.float32),
+                self.gallery.get(user_id, engine.id), tuning.match_threshold, tuning.match_margin,
+            )
         match_of = {id(f): m for f, m in zip(usable, matches)}
-        unknown = [
-            _Stored(f, face_thumbnail(rgb, f.box), encode_png(f.chip))
-            for f in usable if match_of[id(f)] is None
-        ]
-        seen_at = iso(now_utc())
-        names = self._save(user_id, engine.id, seen_at, faces, unknown, [m for m in matches if m])
+        with stage(stopwatch, "store"):
+            unknown = [
+                _Stored(f, face_thumbnail(rgb, f.box), encode_png(f.chip))
+                for f in usable if match_of[id(f)] is None
+            ]
+            seen_at = iso(now_utc())
+            names = self._save(user_id, engine.id, seen_at, faces, unknown, [m for m in matches if m])
         self._publish(user_id, faces, unknown, [m for m in matches if m], names)
         return {"message": "Image uploaded successfully", "faces": [self._describe(f, match_of, names) for f in faces]}
 
