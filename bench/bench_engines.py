@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from bench.bench_server import photo_sets  # noqa: E402
+from bench.common import load_note  # noqa: E402
 from facelink_local.api import create_app  # noqa: E402
 from facelink_local.config import Settings  # noqa: E402
 from facelink_local.faces import FaceEngine, InvalidImage, decode_image, make_engine, onnx_models  # noqa: E402
@@ -455,9 +456,9 @@ NOTES = """## Notes
   whose chips differ (descriptors moved by 0.06-0.18 with dlib's landmarks on other boxes), so every
   stored face would go dormant and every contact would need new reference faces (README, "The face
   engine"). HOG stays.
-- **A busy machine.** Other work shares these two cores; wall times include waiting for a core, so they
-  vary from run to run by a factor of two or more. CPU times and the ratios between engines, measured in
-  the same run on the same photos in turn, are the steadier numbers.
+- **Wall times and load.** When other work shares the two cores, wall times include waiting for a core
+  and vary from run to run by a factor of two or more. CPU times and the ratios between engines, measured
+  in the same run on the same photos in turn, are the steadier numbers.
 """
 
 
@@ -484,8 +485,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"Command: `.venv/bin/{command.strip()}`  ",
                 f"Date: {started:%Y-%m-%d %H:%M} UTC  ",
                 f"Machine: {machine()}  ",
-                f"Load at the start: {load_average()} (other work was running on this 2-core machine; "
-                "the numbers are noisy, the ratios less so)", "")
+                f"Load: {load_note()}", "")
     bench_conversion(report)
 
     with tempfile.TemporaryDirectory() as cache:

@@ -41,7 +41,7 @@ from facelink_local.server import BackgroundServer
 from firmware_bridge.haptics import HapticBridge
 from firmware_bridge.protocol import pattern_duration_s
 
-from .common import REPO, faces_dir, machine, percentiles, write_report
+from .common import REPO, faces_dir, load_note, machine, percentiles, write_report
 
 PASSWORD = "benchmark password"
 PEOPLE = ["colin_powell", "george_w_bush", "hugo_chavez", "serena_williams"]
@@ -176,7 +176,7 @@ def section(results: dict[str, dict], context: dict, command: str) -> str:
         "",
         f"Command: `{command}`  ",
         f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  ",
-        f"Machine: {machine()}; load average {load} (1, 5, 15 min) when it finished  ",
+        f"Machine: {machine()}; {context['load_note']}, {load} (1, 5, 15 min) when it finished  ",
         f"Engine: `{context['engine']}`; wearable: the simulator as its own process on a pty, 115200 baud",
         "",
         "One upload at a time of a photo of a named contact (not one of the photos it was named from),",
@@ -195,8 +195,7 @@ def section(results: dict[str, dict], context: dict, command: str) -> str:
         "",
         "\"recognized -> device\" is the bridge's own share: the event, the player thread, the PLAY frame on",
         "the pty and the simulator reading it. \"answered -> device\" is negative when the wearable buzzed before",
-        "the upload's answer was back at the client. The machine was busy with other work while this ran (2",
-        "cores shared), so the numbers are noisy; the aim is for recognition to device.",
+        "the upload's answer was back at the client. The aim is for recognition to device.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -207,7 +206,9 @@ def main() -> None:
     parser.add_argument("--engine", default=Settings().engine, help="face engine [the server's default]")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
+    before = load_note()
     results, context = run(args.rounds, args.engine, faces_dir())
+    context["load_note"] = before
     text = section(results, context,
                    f".venv/bin/python -m bench.bench_haptics --rounds {args.rounds} --engine {args.engine}")
     print(text)

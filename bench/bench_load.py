@@ -31,7 +31,7 @@ import httpx
 from facelink_local.camera import CameraClient
 from facelink_local.config import Settings
 
-from .common import REPO, faces_dir, machine, percentiles
+from .common import REPO, faces_dir, load_note, machine, percentiles
 from .hubprocess import HubProcess
 
 PASSWORD = "load test password"
@@ -150,7 +150,7 @@ def lost_uploads(db_path: Path, result: LoadResult) -> list[str]:
     return problems
 
 
-def report(result: LoadResult, lost: list[str], command: str, engine_id: str, interval_s: float) -> str:
+def report(result: LoadResult, lost: list[str], command: str, engine_id: str, interval_s: float, load: str) -> str:
     latency, memory = result.latency(), result.memory()
     faces = sum(d.faces for d in result.devices)
     pace = f"one every {interval_s:g} s each" if interval_s else "back to back (each waits for its answer)"
@@ -158,7 +158,7 @@ def report(result: LoadResult, lost: list[str], command: str, engine_id: str, in
         BEGIN,
         f"Command: `{command}`  ",
         f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  ",
-        f"Machine: {machine()} (shared with other work while measured: figures are noisy)  ",
+        f"Machine: {machine()}; {load}  ",
         f"Engine: `{engine_id}`",
         "",
         f"{len(result.devices)} cameras, uploads {pace}, for {result.seconds:.0f} s:",
@@ -197,6 +197,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "reliability.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
+    load = load_note()
     photos = device_photos(faces_dir(), args.devices)
     with tempfile.TemporaryDirectory() as tmp:
         hub = HubProcess(Path(tmp) / "data", Path(tmp) / "hub.log", "--engine", args.engine)
@@ -213,7 +214,7 @@ def main() -> None:
         engine_id = (Path(tmp) / "hub.log").read_text().split("Face engine: ", 1)[-1].split("\n", 1)[0]
     command = (f".venv/bin/python -m bench.bench_load --devices {args.devices} --duration {args.duration:g}"
                + (f" --interval {args.interval:g}" if args.interval else "") + f" --engine {args.engine}")
-    section = report(result, lost, command, engine_id, args.interval)
+    section = report(result, lost, command, engine_id, args.interval, load)
     print("hub memory, every 10 s: " + ", ".join(
         f"{t:.0f} s {kib / 1024:.0f} MiB" for t, kib in result.rss[::20]))
     print(section)

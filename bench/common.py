@@ -39,6 +39,15 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
 
 
+def load_note() -> str:
+    """The load average, read before a benchmark starts, and what it means for its wall times."""
+    one, five, fifteen = os.getloadavg()
+    cores = os.cpu_count() or 1
+    verdict = ("the machine was otherwise idle" if one <= 0.75 * cores else
+               "other work shared the cores: wall times are noisy, CPU times and ratios less so")
+    return f"load average {one:.1f} {five:.1f} {fifteen:.1f} at the start ({verdict})"
+
+
 def real_embeddings(engine, per_person: int = 2, people: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Embeddings of real photos (largest face each) and their person labels."""
     from facelink_local.faces import decode_image
