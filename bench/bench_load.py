@@ -191,7 +191,7 @@ def write_section(path: Path, section: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=4)
-    parser.add_argument("--duration", type=float, default=120.0, help="seconds")
+    parser.add_argument("--duration", type=float, default=300.0, help="seconds (memory needs a few minutes to settle)")
     parser.add_argument("--interval", type=float, default=0.0, help="seconds between one camera's uploads (0: back to back)")
     parser.add_argument("--engine", default=Settings().engine, help="face engine [the server's default]")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "reliability.md")
