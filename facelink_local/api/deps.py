@@ -23,6 +23,7 @@ from .schemas import Error
 
 M = TypeVar("M", bound=BaseModel)
 MAX_JSON_BYTES = 64 * 1024  # the largest valid body is a few kilobytes
+DRAIN_LIMIT_BYTES = 1024 * 1024  # a JSON body up to this is read to its end even when refused
 
 
 def hub() -> Hub:
@@ -59,19 +60,32 @@ async def current_user() -> int:
 
 
 async def _read_json_bytes() -> bytes:
-    """The body, refused with 413 as soon as it passes MAX_JSON_BYTES (no need to take 20 MiB of it)."""
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        raise PayloadTooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES // 1024} KiB")
-    raw = bytearray()
+    """The body, at most MAX_JSON_BYTES of it (413 beyond).
+
+    A body a little too large is still read to its end before the 413: a client that is
+    still sending when the server closes gets a reset and may never see the answer.
+    A much larger one is refused at once and its connection closed.
+    """
+    if request.content_length is not None and request.content_length > DRAIN_LIMIT_BYTES:
+        raise _json_too_large()
+    raw, received = bytearray(), 0
     try:
         async with asyncio.timeout(request.body_timeout):
             async for chunk in request.body:
-                raw += chunk
-                if len(raw) > MAX_JSON_BYTES:
-                    raise PayloadTooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES // 1024} KiB")
+                received += len(chunk)
+                if received > DRAIN_LIMIT_BYTES:
+                    raise _json_too_large()
+                if received <= MAX_JSON_BYTES:
+                    raw += chunk
     except TimeoutError as exc:
         raise RequestTimeout() from exc
+    if received > MAX_JSON_BYTES:
+        raise _json_too_large()
     return bytes(raw)
+
+
+def _json_too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES // 1024} KiB")
 
 
 def _document_slow_body(func: Callable) -> Callable:

@@ -3,6 +3,9 @@ answers, and the same models refuse what it does not allow."""
 
 from __future__ import annotations
 
+import json
+import socket
+
 import pytest
 
 from .support import PASSWORD, bearer, http, register
@@ -136,3 +139,26 @@ def test_every_operation_with_a_body_documents_408_for_a_slow_one(live_server):
     for method, path in with_body:
         response = doc["paths"][path][method]["responses"]["408"]
         assert response["content"]["application/json"]["schema"]["required"] == ["error"], path
+
+
+def test_a_json_body_a_little_too_large_is_read_to_its_end_before_the_413(live_server, alice):
+    """The answer waits for the last byte, so a client still sending sees the 413, not a reset,
+    and the response says the connection closes, so the next request takes a fresh one."""
+    body = b'{"name": "' + b"x" * (80 * 1024) + b'"}'
+    port = int(live_server.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"PATCH /api/v1/edit_contact HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Authorization: " + alice["Authorization"].encode() + b"\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
+        sock.sendall(body[:1000])
+        sock.settimeout(0.5)
+        with pytest.raises(TimeoutError):  # nothing yet: the server is still reading
+            sock.recv(1)
+        sock.settimeout(10)
+        sock.sendall(body[1000:])
+        answer = b""
+        while chunk := sock.recv(65536):  # until the server closes
+            answer += chunk
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413") and b"connection: close" in head.lower()
+    assert json.loads(payload) == {"error": "JSON bodies are limited to 64 KiB"}
