@@ -10,7 +10,7 @@ from quart_schema import QuartSchema
 
 from .. import __version__
 from ..hub import Hub
-from . import auth_routes, contact_routes, health_routes, image_routes, timeline_routes
+from . import auth_routes, contact_routes, health_routes, image_routes, timeline_routes, unread_bodies
 from .errors import register_error_handlers
 from .openapi import FaceLinkOpenAPI
 
@@ -34,6 +34,7 @@ def create_app(hub: Hub) -> Quart:
     )
     app.json.sort_keys = False  # answers keep the contract's key order ("message" first)
     register_error_handlers(app)
+    unread_bodies.register(app)
     for blueprint in (health_routes.blueprint, auth_routes.blueprint, contact_routes.blueprint,
                       image_routes.blueprint, timeline_routes.blueprint):
         app.register_blueprint(blueprint)

@@ -20,10 +20,10 @@ from ..services.errors import BadRequest, ServiceError, Unauthorized
 from ..services.pairing import is_local_address
 from .openapi import document_operation
 from .schemas import Error
+from .unread_bodies import DRAIN_LIMIT_BYTES, mark_body_read
 
 M = TypeVar("M", bound=BaseModel)
 MAX_JSON_BYTES = 64 * 1024  # the largest valid body is a few kilobytes
-DRAIN_LIMIT_BYTES = 1024 * 1024  # a JSON body up to this is read to its end even when refused
 
 
 def hub() -> Hub:
@@ -60,12 +60,8 @@ async def current_user() -> int:
 
 
 async def _read_json_bytes() -> bytes:
-    """The body, at most MAX_JSON_BYTES of it (413 beyond).
-
-    A body a little too large is still read to its end before the 413: a client that is
-    still sending when the server closes gets a reset and may never see the answer.
-    A much larger one is refused at once and its connection closed.
-    """
+    """The body, at most MAX_JSON_BYTES of it (413 beyond). A body a little too large is
+    still read to its end first (see unread_bodies); a much larger one is refused at once."""
     if request.content_length is not None and request.content_length > DRAIN_LIMIT_BYTES:
         raise _json_too_large()
     raw, received = bytearray(), 0
@@ -79,6 +75,7 @@ async def _read_json_bytes() -> bytes:
                     raw += chunk
     except TimeoutError as exc:
         raise RequestTimeout() from exc
+    mark_body_read()
     if received > MAX_JSON_BYTES:
         raise _json_too_large()
     return bytes(raw)
@@ -162,4 +159,6 @@ class BinaryBody:
         if mimetype not in self._exact and not mimetype.startswith(self._families):
             raise UnsupportedMediaType(
                 f"Content-Type {mimetype} is not accepted: send {' or '.join(self.media_types)}")
-        return await request.get_data(as_text=False)
+        data = await request.get_data(as_text=False)
+        mark_body_read()
+        return data

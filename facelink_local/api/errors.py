@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from pydantic import ValidationError
-from quart import Quart, Response, jsonify
+from quart import Quart, jsonify
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -16,9 +16,6 @@ from ..services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 SLOW_BODY = "The request body did not arrive in time: send it at once, not slowly"
-# Answers given before the body was read: the server closes the connection after them,
-# so it says so, and the client does not send its next request down a closing socket.
-CLOSES_CONNECTION = {408, 413}
 
 
 def describe_validation(error: Exception) -> str:
@@ -31,12 +28,6 @@ def describe_validation(error: Exception) -> str:
     return str(error) or "Invalid request body"
 
 
-def _closing_if_unread(response: Response) -> Response:
-    if response.status_code in CLOSES_CONNECTION:
-        response.headers["Connection"] = "close"
-    return response
-
-
 def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(ServiceError)
     async def service_error(error: ServiceError):
@@ -45,7 +36,7 @@ def register_error_handlers(app: Quart) -> None:
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             response.headers["Retry-After"] = str(max(1, int(retry_after + 0.999)))
-        return _closing_if_unread(response)
+        return response
 
     @app.errorhandler(RequestSchemaValidationError)
     async def invalid_body(error: RequestSchemaValidationError):
@@ -61,7 +52,7 @@ def register_error_handlers(app: Quart) -> None:
         for name, value in error.get_headers():
             if name.lower() in ("allow", "retry-after"):
                 response.headers[name] = value
-        return _closing_if_unread(response)
+        return response
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception):

@@ -140,7 +140,7 @@ def test_a_crowd_is_trimmed_to_the_closest(event_hub, sim, make_bridge):
 
 def test_queue_drops_the_oldest_when_full(event_hub, sim, make_bridge):
     bridge = make_bridge(max_queue=2)
-    seen(event_hub, 1, 1 << 9)  # keeps the motor busy for 0.5 s
+    seen(event_hub, 1, 1 << 31)  # keeps the motor busy for 1.6 s, time enough to queue four more
     event_hub.publish(FacesArrived(1, 1, 0, 1))
     sim.wait_for_count("PLAY", 1)
     for uploads, cid in enumerate((2, 3, 4, 5), start=1):  # four uploads while it plays
@@ -149,8 +149,8 @@ def test_queue_drops_the_oldest_when_full(event_hub, sim, make_bridge):
         wait_until(lambda: bridge.queue_length + bridge.dropped == uploads, what="the upload queued")
     assert bridge.dropped == 2
     plays = sim.wait_for_count("PLAY", 3, timeout=5)
-    assert [p["pattern"] for p in plays] == [1 << 9, 4, 5]
-    assert plays[1]["monotonic"] - plays[0]["monotonic"] >= pattern_duration_s(1 << 9)
+    assert [p["pattern"] for p in plays] == [1 << 31, 4, 5]
+    assert plays[1]["monotonic"] - plays[0]["monotonic"] >= pattern_duration_s(1 << 31)
 
 
 def test_publishing_never_waits_for_the_wearable(event_hub, sim, make_bridge):

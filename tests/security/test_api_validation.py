@@ -141,24 +141,69 @@ def test_every_operation_with_a_body_documents_408_for_a_slow_one(live_server):
         assert response["content"]["application/json"]["schema"]["required"] == ["error"], path
 
 
+
+def send_in_two_parts(port: int, head: bytes, body: bytes) -> tuple[bytes, bytes, socket.socket]:
+    """Send the head and a little of the body, check the server waits for the rest, send it;
+    returns the answer's head and body, and the socket (still open, for a next request)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body[:1000])
+    sock.settimeout(0.5)
+    with pytest.raises(TimeoutError):  # no answer yet: the server is still reading
+        sock.recv(1)
+    sock.settimeout(10)
+    sock.sendall(body[1000:])
+    return *read_answer(sock), sock
+
+
+def read_answer(sock: socket.socket) -> tuple[bytes, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, payload = data.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.lower().split(b"\r\n")
+                      if line.startswith(b"content-length")))
+    while len(payload) < length:
+        payload += sock.recv(65536)
+    return head, payload
+
+
+def assert_connection_still_serves(sock: socket.socket) -> None:
+    with sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        head, payload = read_answer(sock)
+    assert head.startswith(b"HTTP/1.1 200") and json.loads(payload)["status"] == "ok"
+
+
 def test_a_json_body_a_little_too_large_is_read_to_its_end_before_the_413(live_server, alice):
-    """The answer waits for the last byte, so a client still sending sees the 413, not a reset,
-    and the response says the connection closes, so the next request takes a fresh one."""
-    body = b'{"name": "' + b"x" * (80 * 1024) + b'"}'
+    """A client still sending sees the 413, not a reset, and may go on using the connection."""
+    port = int(live_server.rsplit(":", 1)[1])
+    head, payload, sock = send_in_two_parts(port, (
+        b"PATCH /api/v1/edit_contact HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Authorization: " + alice["Authorization"].encode() + b"\r\n"), b'{"name": "' + b"x" * 80_000 + b'"}')
+    assert head.startswith(b"HTTP/1.1 413")
+    assert json.loads(payload) == {"error": "JSON bodies are limited to 64 KiB"}
+    assert_connection_still_serves(sock)
+
+
+def test_an_upload_refused_before_its_body_is_read_still_gets_its_answer(live_server, identities):
+    """A 401 (bad token) is decided from the headers alone; the photo still arriving is read and
+    dropped, so the camera sees the 401, and the connection stays usable."""
+    port = int(live_server.rsplit(":", 1)[1])
+    photo = next(iter(identities.values()))[0].read_bytes()
+    head, payload, sock = send_in_two_parts(port, (
+        b"POST /api/v1/upload_image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
+        b"Authorization: Bearer not-a-token\r\n"), photo)
+    assert head.startswith(b"HTTP/1.1 401") and set(json.loads(payload)) == {"msg"}
+    assert_connection_still_serves(sock)
+
+
+def test_a_body_too_large_to_read_is_refused_at_once_and_the_connection_closed(live_server, alice):
     port = int(live_server.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(b"PATCH /api/v1/edit_contact HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        sock.sendall(b"POST /api/v1/upload_image HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      b"Authorization: " + alice["Authorization"].encode() + b"\r\n"
-                     b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
-        sock.sendall(body[:1000])
-        sock.settimeout(0.5)
-        with pytest.raises(TimeoutError):  # nothing yet: the server is still reading
-            sock.recv(1)
-        sock.settimeout(10)
-        sock.sendall(body[1000:])
-        answer = b""
-        while chunk := sock.recv(65536):  # until the server closes
-            answer += chunk
-    head, _, payload = answer.partition(b"\r\n\r\n")
+                     b"Content-Length: %d\r\n\r\n" % (21 * 1024 * 1024))
+        head, payload = read_answer(sock)
+        assert sock.recv(1) == b""  # closed by the server
     assert head.startswith(b"HTTP/1.1 413") and b"connection: close" in head.lower()
-    assert json.loads(payload) == {"error": "JSON bodies are limited to 64 KiB"}
+    assert set(json.loads(payload)) == {"error"}
