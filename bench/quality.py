@@ -28,6 +28,7 @@ from facelink_local.config import Settings, Tuning
 from facelink_local.hub import limit_native_threads
 
 from . import detection, plots, recognition, scale
+from .common import cpu_name
 from .metrics import equal_error_rate, rates_at, roc, tar_at_far
 from .photos import OUT, Analyzer, labeled_faces, list_identities
 from .recognition import EVERY_FACE
@@ -53,21 +54,13 @@ def machine() -> dict[str, str]:
     import onnxruntime
     import sklearn
 
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or "unknown"
     memory = "unknown"
     try:
         kib = int(Path("/proc/meminfo").read_text().split()[1])
         memory = f"{kib / 2**20:.1f} GiB"
     except (OSError, ValueError, IndexError):
         pass
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": memory, "python": platform.python_version(),
+    return {"cpu": cpu_name(), "cores": str(os.cpu_count()), "memory": memory, "python": platform.python_version(),
             "numpy": np.__version__, "scikit-learn": sklearn.__version__, "dlib": dlib.__version__,
             "onnxruntime": onnxruntime.__version__, "os": platform.platform()}
 
