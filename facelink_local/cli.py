@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import click
@@ -76,23 +78,60 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
     """Serve the REST API to the wearable camera and LAN devices."""
     from .api import create_app
     from .hub import Hub
-    from .server import lan_urls, serve_forever
+    from .server import bind_error, make_socket, serve_forever
 
-    hub = Hub(settings_from(data_dir, host=host, port=port, engine=engine))
-    app = create_app(hub)
-    click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
-    click.echo(f"Face engine: {hub.engine.id}")
-    show_reembedding(hub)
-    haptics = start_haptics(hub, serial, **haptic)
-    click.echo("Devices on your network can reach the hub at:")
+    settings = settings_from(data_dir, host=host, port=port, engine=engine)
+    # The data folder and the port first: a second hub stops here, before touching the wearable.
+    with holding_data_folder(settings.data_dir):
+        try:
+            sock = make_socket(host, port)
+        except OSError as exc:
+            raise click.ClickException(f"{bind_error(port, exc)} Choose another with --port "
+                                       "(or FACELINK_PORT).") from exc
+        try:
+            hub = Hub(settings)
+            click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
+            click.echo(f"Face engine: {hub.engine.id}")
+            show_reembedding(hub)
+            haptics = start_haptics(hub, serial, **haptic)
+            show_addresses(host, sock.getsockname()[1])
+            try:
+                serve_forever(create_app(hub), sock)
+            finally:
+                if haptics is not None:
+                    haptics.stop()
+                hub.close()
+        finally:
+            sock.close()
+
+
+def show_addresses(host: str, port: int) -> None:
+    from .server import lan_urls
+    from .services.pairing import is_local_address
+
+    if host == "localhost" or is_local_address(host):
+        click.echo(f"Only programs on this computer can reach the hub (it listens on {host}; "
+                   "--host 0.0.0.0 opens it to the network):")
+    else:
+        click.echo("Devices on your network can reach the hub at:")
     for url in lan_urls(host, port):
         click.echo(f"  {url}")
+
+
+@contextmanager
+def holding_data_folder(data_dir: Path) -> Iterator[None]:
+    """This process's hold on the data folder (see data_lock); a clear error if another hub has it."""
+    from .data_lock import DataFolderInUse, hold_data_folder
+
+    prepare_data_dir(data_dir)
     try:
-        serve_forever(app, host, port)
+        lock = hold_data_folder(data_dir)
+    except DataFolderInUse as exc:
+        raise click.ClickException(f"{exc}: stop it first, or use another --data-dir.") from exc
+    try:
+        yield
     finally:
-        if haptics is not None:
-            haptics.stop()
-        hub.close()
+        lock.release()
 
 
 @main.command()
@@ -131,14 +170,15 @@ def gui(host: str, port: int, data_dir: Path | None, engine: str, serial: str | 
     settings = settings_from(data_dir, host=host, port=port, engine=engine)
     # Like the port: the engine chosen in the app last time, unless --engine / FACELINK_ENGINE says otherwise.
     settings = settings.with_(engine=startup_engine(settings.data_dir, engine, given["engine"]))
-    hub = Hub(settings)
-    click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
-    click.echo(f"Face engine: {hub.engine.id}")
-    try:
-        haptics = start_haptics(hub, serial, **haptic)
-        code = run(hub, host, port, haptics, port_from_prefs=not given["port"], echo=click.echo)
-    finally:
-        hub.close()
+    with holding_data_folder(settings.data_dir):
+        hub = Hub(settings)
+        click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
+        click.echo(f"Face engine: {hub.engine.id}")
+        try:
+            haptics = start_haptics(hub, serial, **haptic)
+            code = run(hub, host, port, haptics, port_from_prefs=not given["port"], echo=click.echo)
+        finally:
+            hub.close()
     click.get_current_context().exit(code)
 
 
@@ -207,15 +247,26 @@ def recluster(username: str, data_dir: Path | None, engine: str) -> None:
     """Regroup a user's unknown faces from scratch (groups that survive keep their ids)."""
     from .hub import Hub
 
-    hub = Hub(settings_from(data_dir, engine=engine))
-    try:
-        user_id = hub.accounts.user_id_for(username)
-        if user_id is None:
-            raise click.ClickException(f"no user named {username!r}")
-        clusters = hub.timeline.recluster(user_id)
-        click.echo(f"{username}: {clusters} clusters")
-    finally:
-        hub.close()
+    settings = settings_from(data_dir, engine=engine)
+    with holding_data_folder(settings.data_dir):
+        hub = Hub(settings)
+        try:
+            user_id = hub.accounts.user_id_for(username)
+            if user_id is None:
+                raise click.ClickException(f"no user named {username!r}")
+            clusters = hub.timeline.recluster(user_id)
+            click.echo(f"{username}: {clusters} clusters")
+        finally:
+            hub.close()
+
+
+OTHER_ARCHIVES = {".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar"}
+
+
+def tally(counts: dict[str, int]) -> str:
+    """"1 contact, 3 faces, 0 clusters and 5 uploads"."""
+    parts = [f"{counts[k]} {k[:-1] if counts[k] == 1 else k}" for k in ("contacts", "faces", "clusters", "uploads")]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def open_store(data_dir: Path | None):
@@ -240,6 +291,9 @@ def export(username: str, output: Path, data_dir: Path | None) -> None:
     from .services.errors import NotFound
     from .services.privacy import ExportExists, PrivacyService
 
+    if output.suffix.lower() in OTHER_ARCHIVES:
+        raise click.BadParameter(f"only zip archives are written: name it {output.stem}.zip, or give a folder",
+                                 param_hint="--output")
     store = open_store(data_dir)
     try:
         privacy = PrivacyService(store)
@@ -251,8 +305,7 @@ def export(username: str, output: Path, data_dir: Path | None) -> None:
             raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
     finally:
         store.close()
-    click.echo(f"{username}: {counts['contacts']} contacts, {counts['faces']} faces, {counts['clusters']} clusters, "
-               f"{counts['uploads']} uploads exported to {output} (readable by you only)")
+    click.echo(f"{username}: {tally(counts)} exported to {output} (readable by you only)")
 
 
 @main.command("delete-user")
@@ -274,13 +327,11 @@ def delete_user(username: str, yes: bool, data_dir: Path | None) -> None:
             raise click.ClickException(str(exc)) from exc
         counts = privacy.counts(user_id)
         if not yes:
-            click.confirm(f"Delete {username} for good, with {counts['contacts']} contacts, {counts['faces']} faces "
-                          f"and {counts['uploads']} uploads?", abort=True)
+            click.confirm(f"Delete {username} for good, with {tally(counts)}?", abort=True)
         deleted = privacy.delete_user(user_id)
     finally:
         store.close()
-    click.echo(f"{deleted.username} deleted: {deleted.counts['contacts']} contacts, {deleted.counts['faces']} faces, "
-               f"{deleted.counts['clusters']} clusters, {deleted.counts['uploads']} uploads, overwritten.")
+    click.echo(f"{deleted.username} deleted: {tally(deleted.counts)}, overwritten.")
     if not deleted.checkpointed:
         click.echo("The running hub kept the database busy: its next checkpoint finishes overwriting the "
                    "old copies in the write-ahead log.", err=True)
@@ -303,35 +354,38 @@ def reembed(data_dir: Path | None, engine: str, status_only: bool, purge_dormant
 
     from .hub import Hub
 
-    hub = Hub(settings_from(data_dir, engine=engine))
-    try:
-        compatible, dormant = hub.reembed.plan()
-        current = hub.reembed.stored_engines().get(hub.engine.id, 0)
-        click.echo(f"Face engine: {hub.engine.id}")
-        click.echo(f"  {current} stored faces made by it")
-        for engine_id, count in compatible.items():
-            click.echo(f"  {count} to re-embed, from {engine_id}")
-        for engine_id, count in dormant.items():
-            click.echo(f"  {count} dormant (another detector or aligner: kept, never compared), from {engine_id}")
-        if purge_dormant and dormant:
-            if not yes:
-                click.confirm(f"Delete {sum(dormant.values())} dormant faces for good?", abort=True)
-            click.echo(f"Deleted {hub.reembed.purge_dormant()} dormant faces.")
-        if status_only or not compatible:
-            return
-        hub.warm_up()
-        with tqdm(total=sum(compatible.values()), desc="re-embedding", unit="face") as bar:
-            def advance(status) -> None:
-                bar.total = max(bar.total, status.total)
-                bar.update(status.done + status.skipped - bar.n)
+    settings = settings_from(data_dir, engine=engine)
+    # Only looking is fine beside a running hub; changing its faces is not.
+    with nullcontext() if status_only else holding_data_folder(settings.data_dir):
+        hub = Hub(settings)
+        try:
+            compatible, dormant = hub.reembed.plan()
+            current = hub.reembed.stored_engines().get(hub.engine.id, 0)
+            click.echo(f"Face engine: {hub.engine.id}")
+            click.echo(f"  {current} stored faces made by it")
+            for engine_id, count in compatible.items():
+                click.echo(f"  {count} to re-embed, from {engine_id}")
+            for engine_id, count in dormant.items():
+                click.echo(f"  {count} dormant (another detector or aligner: kept, never compared), from {engine_id}")
+            if purge_dormant and dormant:
+                if not yes:
+                    click.confirm(f"Delete {sum(dormant.values())} dormant faces for good?", abort=True)
+                click.echo(f"Deleted {hub.reembed.purge_dormant()} dormant faces.")
+            if status_only or not compatible:
+                return
+            hub.warm_up()
+            with tqdm(total=sum(compatible.values()), desc="re-embedding", unit="face") as bar:
+                def advance(status) -> None:
+                    bar.total = max(bar.total, status.total)
+                    bar.update(status.done + status.skipped - bar.n)
 
-            status = hub.reembed.run(progress=advance)
-        click.echo(f"Re-embedded {status.done} faces" + (f"; {status.skipped} chips could not be read and stay "
-                                                          "dormant" if status.skipped else "") + ".")
-        if status.state == "failed":
-            raise click.ClickException(f"re-embedding failed: {status.error}")
-    finally:
-        hub.close()
+                status = hub.reembed.run(progress=advance)
+            click.echo(f"Re-embedded {status.done} faces" + (f"; {status.skipped} chips could not be read and stay "
+                                                              "dormant" if status.skipped else "") + ".")
+            if status.state == "failed":
+                raise click.ClickException(f"re-embedding failed: {status.error}")
+        finally:
+            hub.close()
 
 
 @main.command()

@@ -4,6 +4,7 @@ background thread with its own event loop (the desktop app embeds it)."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
@@ -57,9 +58,17 @@ def hypercorn_config(sock: socket.socket) -> Config:
     return config
 
 
-def serve_forever(app, host: str, port: int) -> None:
-    """Serve in the foreground until SIGINT/SIGTERM."""
-    sock = make_socket(host, port)
+def bind_error(port: int, exc: OSError) -> str:
+    """What to tell a person whose port could not be taken."""
+    if exc.errno in (errno.EADDRINUSE, 10048):  # 10048: Windows
+        return f"Port {port} is in use by another program."
+    if exc.errno in (errno.EACCES, 10013):
+        return f"Port {port} needs administrator rights; choose one above 1023."
+    return f"Could not serve on port {port}: {exc.strerror or exc}."
+
+
+def serve_forever(app, sock: socket.socket) -> None:
+    """Serve on `sock` (from make_socket; its owner closes it) in the foreground until SIGINT/SIGTERM."""
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -71,10 +80,7 @@ def serve_forever(app, host: str, port: int) -> None:
                 signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
         await serve(app, hypercorn_config(sock), shutdown_trigger=stop.wait)
 
-    try:
-        asyncio.run(main())
-    finally:
-        sock.close()
+    asyncio.run(main())
 
 
 class BackgroundServer:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from facelink_local import __version__
 from facelink_local.hub import Hub
+from facelink_local.server import bind_error
 
 from .bridge import HubBridge
 from .embedded import EmbeddedServer
@@ -196,12 +197,9 @@ class DesktopApp(QObject):
 
 
 def port_error(port: int, exc: BaseException) -> str:
-    text = str(exc)
-    if isinstance(exc, OSError) and exc.errno in (98, 48, 10048):  # EADDRINUSE (Linux, macOS, Windows)
-        return f"Port {port} is in use by another program."
-    if isinstance(exc, OSError) and exc.errno in (13, 10013):  # EACCES
-        return f"Port {port} needs administrator rights; choose one above 1023."
-    return f"Could not serve on port {port}: {text}."
+    if isinstance(exc, OSError):
+        return bind_error(port, exc)
+    return f"Could not serve on port {port}: {exc}."
 
 
 class _SignalWaker:

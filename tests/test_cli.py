@@ -37,3 +37,11 @@ def test_serve_help_names_the_environment_variables():
     assert result.exit_code == 0
     for variable in ("FACELINK_HOST", "FACELINK_PORT", "FACELINK_DATA_DIR"):
         assert variable in result.output
+
+
+def test_export_refuses_an_archive_kind_it_does_not_write(tmp_path):
+    result = CliRunner().invoke(main, ["export", "--username", "ann", "--output", str(tmp_path / "ann.tar"),
+                                       "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "only zip archives are written: name it ann.zip, or give a folder" in result.output
+    assert not (tmp_path / "ann.tar").exists()
