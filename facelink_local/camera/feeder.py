@@ -186,10 +186,11 @@ class Feeder:
         if self.give_up_after is not None:  # one last try when the time is up
             delay = min(delay, self.give_up_after - waited)
         self._retry_at = now + delay
+        when = f"in {delay:.1f} s" if delay >= 0.1 else "at once"
         if first:
-            self._say(f"{error}; retrying in {delay:.1f} s, keeping the newest {self.queue.maxlen} frames")
+            self._say(f"{error}; retrying {when}, keeping the newest {self.queue.maxlen} frames")
         else:
-            self._say(f"still unreachable; retrying in {delay:.1f} s ({len(self.queue)} frames queued)")
+            self._say(f"still unreachable; retrying {when} ({len(self.queue)} frames queued)")
 
     # -- the loop ----------------------------------------------------------------------------------
 

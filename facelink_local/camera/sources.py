@@ -18,11 +18,15 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ..faces.image import InvalidImage, decode_image, encode_jpeg
+from ..faces.image import MAX_PIXELS, InvalidImage, decode_image, encode_jpeg, image_size
 
 SIGNATURE_SIDE = 32
 JPEG_QUALITY = 90
 JPEG_MAGIC = b"\xff\xd8\xff"
+# The hub works on photos shrunk to 1600 px and refuses over 40 megapixels: a larger photo
+# (a 48 MP phone picture) is sent shrunk to this, which also saves the network.
+SEND_MAX_SIDE = 1920
+PHOTO_MAX_PIXELS = 2 * MAX_PIXELS  # the camera's own photos: up to what Pillow opens at all
 STALL_S = 10.0  # a camera silent this long has stopped
 
 
@@ -59,15 +63,16 @@ class Frame:
 
     @classmethod
     def from_photo(cls, number: int, label: str, data: bytes) -> "Frame":
-        """A frame from a photo file: a JPEG goes as it is, other formats become JPEG.
+        """A frame from a photo file: a JPEG the hub can take goes as it is; other formats,
+        and photos larger than SEND_MAX_SIDE, become a JPEG of at most that size (upright).
 
         Raises InvalidImage when `data` is not a photo.
         """
-        if data[:3] == JPEG_MAGIC:
+        if data[:3] == JPEG_MAGIC and max(image_size(data)) <= SEND_MAX_SIDE:
             rgb = decode_image(data, max_side=4 * SIGNATURE_SIDE)  # validates; JPEG decodes at 1/8 scale
             jpeg = data
         else:
-            rgb = decode_image(data)
+            rgb = decode_image(data, max_side=SEND_MAX_SIDE, max_pixels=PHOTO_MAX_PIXELS)
             jpeg = encode_jpeg(rgb, quality=JPEG_QUALITY)
         return cls(number, label, jpeg, signature(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)))
 

@@ -43,21 +43,34 @@ class InvalidImage(ValueError):
     """The bytes are not an image we can read (empty, unknown, broken, too large)."""
 
 
-def decode_image(data: bytes, max_side: int | None = None) -> NDArray[np.uint8]:
+def image_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from the header alone, as stored (before EXIF orientation)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # only the header is read
+            with Image.open(io.BytesIO(data)) as image:
+                return image.size
+    except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InvalidImage(str(exc) or type(exc).__name__) from exc
+
+
+def decode_image(data: bytes, max_side: int | None = None, max_pixels: int = MAX_PIXELS) -> NDArray[np.uint8]:
     """Decode `data` to an upright (H, W, 3) uint8 RGB array.
 
     `max_side` shrinks large photos while decoding (JPEG's DCT scaling makes
-    that much cheaper than decoding at full size and resizing).
+    that much cheaper than decoding at full size and resizing). Larger than
+    `max_pixels` is refused from the header alone.
     """
     if not data:
         raise InvalidImage("empty body")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Above MAX_PIXELS only for a caller's own files (the camera's); Pillow stops at twice it.
+            warnings.simplefilter("error" if max_pixels <= MAX_PIXELS else "ignore", Image.DecompressionBombWarning)
             warnings.simplefilter("ignore", UserWarning)  # Pillow's notes on broken metadata
             image = Image.open(io.BytesIO(data))
             width, height = image.size
-            if width < 1 or height < 1 or width * height > MAX_PIXELS:
+            if width < 1 or height < 1 or width * height > max_pixels:
                 raise InvalidImage(f"image of {width}x{height} pixels is not accepted")
             if max_side and max(width, height) > max_side and image.format == "JPEG":
                 scale = max_side / max(width, height)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import ExifTags, Image
 
 from facelink_local.camera import DeviceSource, FolderSource, Frame, SourceError, Unreadable, VideoSource
 from facelink_local.camera.sources import difference
@@ -86,3 +89,16 @@ def test_a_live_capture_gives_its_newest_frames_until_it_stops(tmp_path, people)
             frames.append(frame)
     assert 1 <= len(frames) <= 30
     assert frames[0].jpeg[:3] == b"\xff\xd8\xff"
+
+
+def test_a_photo_larger_than_the_hub_takes_is_sent_shrunk_and_upright(tmp_path, people):
+    """A 48-megapixel phone photo, turned by EXIF: the hub refuses over 40 megapixels, so it
+    goes as a JPEG of at most SEND_MAX_SIDE, the right way up."""
+    portrait = Image.open(people["bill_gates"][0]).resize((6000, 8000))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # stored turned: the viewer turns it 90° clockwise
+    portrait.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "phone.jpg", quality=80, exif=exif)
+
+    (frame,) = FolderSource(tmp_path)
+
+    assert Image.open(io.BytesIO(frame.jpeg)).size == (1440, 1920)
