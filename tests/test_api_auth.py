@@ -99,9 +99,14 @@ async def test_bad_tokens_answer_401(client, hub, make_token):
     assert "msg" in await response.get_json()
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Basic abc", "Bearer "])
-async def test_missing_token_answers_401(client, header):
+@pytest.mark.parametrize(("header", "msg"), [
+    (None, "Missing Authorization Header"), ("", "Missing Authorization Header"),
+    ("Bearer", "The Authorization header must be 'Bearer <access token>'"),
+    ("Basic abc", "The Authorization header must be 'Bearer <access token>'"),
+    ("Bearer ", "The Authorization header must be 'Bearer <access token>'"),
+])
+async def test_missing_token_answers_401(client, header, msg):
     headers = {"Authorization": header} if header is not None else {}
     response = await client.get("/api/v1/pull_timeline", headers=headers)
     assert response.status_code == 401
-    assert "msg" in await response.get_json()
+    assert await response.get_json() == {"msg": msg}

@@ -54,6 +54,15 @@ async def test_edit_contact_rejects_bad_values(client, hub, auth, body):
     assert hub.contacts.get(1, 1)["vib_pattern"] == 0b1011  # nothing changed
 
 
+@pytest.mark.parametrize("name", ["   ", "tab\there"])
+async def test_a_blank_or_control_character_name_is_explained_in_words(client, hub, auth, name):
+    make_contact(hub)
+    response = await client.patch("/api/v1/edit_contact", json={"cid": 1, "name": name}, headers=auth)
+    assert response.status_code == 400
+    assert await response.get_json() == {
+        "error": "name: must be printable text, not blank, without control characters"}
+
+
 async def test_edit_unknown_contact_answers_404(client, auth):
     response = await client.patch("/api/v1/edit_contact", json={"cid": 77, "name": "x"}, headers=auth)
     assert response.status_code == 404

@@ -36,10 +36,12 @@ async def blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def bearer_token() -> str:
-    header = request.headers.get("Authorization", "")
+    header = request.headers.get("Authorization", "").strip()
+    if not header:
+        raise Unauthorized("Missing Authorization Header")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Missing Authorization Header")
+        raise Unauthorized("The Authorization header must be 'Bearer <access token>'")
     return token.strip()
 
 

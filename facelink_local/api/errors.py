@@ -18,12 +18,16 @@ log = logging.getLogger(__name__)
 SLOW_BODY = "The request body did not arrive in time: send it at once, not slowly"
 
 
+# pydantic's own words, where they would show a person a regular expression.
+_READABLE = {"string_pattern_mismatch": "must be printable text, not blank, without control characters"}
+
+
 def describe_validation(error: Exception) -> str:
     if isinstance(error, ValidationError):
         parts = []
         for item in error.errors()[:5]:
             where = ".".join(str(p) for p in item.get("loc", ())) or "body"
-            parts.append(f"{where}: {item.get('msg', 'invalid')}")
+            parts.append(f"{where}: {_READABLE.get(item.get('type'), item.get('msg', 'invalid'))}")
         return "; ".join(parts)
     return str(error) or "Invalid request body"
 

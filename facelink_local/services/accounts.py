@@ -31,7 +31,7 @@ def check_password_policy(password: str) -> None:
     if len(password) > MAX_PASSWORD:
         raise BadRequest(f"password must have at most {MAX_PASSWORD} characters")
     if len(set(password)) < 3:
-        raise BadRequest("password is too weak: use more different characters")
+        raise BadRequest("password is too weak: use at least 3 different characters")
 
 
 class AccountService:
