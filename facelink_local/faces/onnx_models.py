@@ -215,14 +215,17 @@ def recorded_hash(path: Path) -> str | None:
     return {p.key: p.value for p in model.metadata_props}.get(HASH_KEY)
 
 
-def build_file(dest_dir: Path, dat_path: Path | None = None) -> Path:
-    """Convert the .dat and write `<dest_dir>/<model_filename>` atomically."""
+def build_file(dest_dir: Path, dat_path: Path | None = None, private: bool = False) -> Path:
+    """Convert the .dat and write `<dest_dir>/<model_filename>` atomically.
+
+    Public weights in another format: readable by all, as an installed app's files must be;
+    `private` for a copy in a data folder, where everything is the owner's only."""
     import onnx
 
     dat_path = dat_path or model_path(DAT_FILENAME)
     network = read_network(dat_path)
     model = build_model(network)
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest_dir.mkdir(mode=0o700 if private else 0o755, parents=True, exist_ok=True)
     target = dest_dir / model_filename(network.source_sha256)
     fd, tmp = tempfile.mkstemp(prefix=target.stem + ".", suffix=".tmp", dir=dest_dir)
     try:
@@ -230,8 +233,7 @@ def build_file(dest_dir: Path, dat_path: Path | None = None) -> Path:
             f.write(model.SerializeToString())
             f.flush()
             os.fsync(f.fileno())
-        # Public weights in another format: readable by all, as an installed app's files must be.
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600 if private else 0o644)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -255,7 +257,7 @@ def build_or_load(cache_dir: Path | str, dat_path: Path | None = None,
             return cached
         if cached.exists():
             log.warning("rebuilding %s: it does not match %s", cached, dat_path)
-        built = build_file(cached.parent, dat_path)
+        built = build_file(cached.parent, dat_path, private=True)
     if built != cached:  # the .dat changed between hashing and reading
         raise RuntimeError(f"{dat_path} changed while converting it")
     return cached

@@ -92,7 +92,7 @@ def test_export_holds_everything_of_the_user_and_nothing_else(hub, people, tmp_p
         result = facelink_cli("export", "--username", people["carol_name"], "--output", str(output),
                               "--data-dir", str(data_dir))
         assert result.returncode == 0, result.stderr
-        assert "5 faces" in result.stdout and "1 contacts" in result.stdout
+        assert "5 faces" in result.stdout and "1 contact," in result.stdout
         files = exported_files(output)
         account = json.loads(files["account.json"])
         assert account["username"] == people["carol_name"] and account["format"] == 1
@@ -145,7 +145,7 @@ def test_delete_user_overwrites_everything_of_the_user_on_a_running_hub(hub, liv
 
     result = facelink_cli("delete-user", "--username", people["carol_name"], "--yes", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
-    assert "1 contacts, 5 faces, 1 clusters, 5 uploads, overwritten" in result.stdout
+    assert "1 contact, 5 faces, 1 cluster and 5 uploads, overwritten" in result.stdout
 
     refused = http.get(f"{live_server}/api/v1/pull_contacts", headers=people["carol"])
     assert refused.status_code == 401 and refused.json() == {"msg": "User no longer exists"}
@@ -170,7 +170,7 @@ def test_delete_user_asks_first(hub):
     data_dir = str(hub.settings.data_dir)
     declined = facelink_cli("delete-user", "--username", "frank", "--data-dir", data_dir, input="n\n")
     assert declined.returncode == 1 and "Aborted" in declined.stderr
-    assert "Delete frank for good, with 0 contacts, 0 faces and 0 uploads?" in declined.stdout
+    assert "Delete frank for good, with 0 contacts, 0 faces, 0 clusters and 0 uploads?" in declined.stdout
     assert hub.accounts.user_id_for("frank") is not None
     accepted = facelink_cli("delete-user", "--username", "frank", "--data-dir", data_dir, input="y\n")
     assert accepted.returncode == 0, accepted.stderr
@@ -253,3 +253,10 @@ def test_loose_permissions_from_before_are_tightened_at_start(tmp_path, engine):
     finally:
         hub.close()
 
+
+
+def test_the_descriptor_built_into_a_data_folder_is_owner_only(onnx_cache, engine):
+    """A hub started for the first time converts dlib's descriptor into its data folder's models/
+    (the session's engine did so into `onnx_cache`): that copy is the owner's only, like the rest."""
+    (built,) = (onnx_cache / "models").glob("*.onnx")
+    assert mode(onnx_cache / "models") == 0o700 and mode(built) == 0o600
