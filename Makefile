@@ -19,10 +19,10 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup
-	bash scripts/run.sh
+	bash scripts/run.sh $(ARGS)
 
 serve: setup
-	$(BIN)/facelink serve
+	$(BIN)/facelink serve $(ARGS)
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
