@@ -81,7 +81,7 @@ class Hub:
         # The desktop app opens this for a few minutes to let LAN devices register.
         self.pairing = PairingWindow(self.events.publish)
         self.accounts = AccountService(self.store, self.tokens, settings.bcrypt_rounds,
-                                       LoginThrottle.from_settings(settings), self.pairing)
+                                       LoginThrottle.from_settings(settings), self.pairing, self.gallery)
         self.contacts = ContactService(self.store, self.gallery)
         self.uploads = UploadService(self.store, self.engine, self.events, self.tuning, self.gallery,
                                      settings.max_decode_side)

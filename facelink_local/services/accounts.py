@@ -10,6 +10,7 @@ from ..auth.tokens import TokenError, TokenIssuer
 from ..store import Store
 from ..timefmt import iso, now_utc
 from .errors import BadRequest, Forbidden, Unauthorized
+from .gallery import GalleryCache
 from .pairing import PairingWindow
 from .throttle import LoginThrottle
 
@@ -36,8 +37,10 @@ def check_password_policy(password: str) -> None:
 
 class AccountService:
     def __init__(self, store: Store, tokens: TokenIssuer, bcrypt_rounds: int = 12,
-                 throttle: LoginThrottle | None = None, pairing: PairingWindow | None = None) -> None:
+                 throttle: LoginThrottle | None = None, pairing: PairingWindow | None = None,
+                 gallery: GalleryCache | None = None) -> None:
         self.store = store
+        self.gallery = gallery
         self.tokens = tokens
         self.bcrypt_rounds = bcrypt_rounds
         self.throttle = throttle or LoginThrottle()
@@ -108,6 +111,8 @@ class AccountService:
         except TokenError as exc:
             raise Unauthorized(str(exc)) from exc
         if self.store.read().execute("SELECT 1 FROM users WHERE id = ?", [user_id]).fetchone() is None:
+            if self.gallery is not None:  # deleted by `facelink delete-user`: forget its faces here too
+                self.gallery.invalidate(user_id)
             raise Unauthorized("User no longer exists")
         return user_id
 

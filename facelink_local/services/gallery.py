@@ -36,6 +36,11 @@ class GalleryCache:
             for key in [k for k in self._galleries if k[0] == user_id]:
                 del self._galleries[key]
 
+    def holds(self, user_id: int) -> bool:
+        """Whether a gallery of this user is in memory."""
+        with self._lock:
+            return any(k[0] == user_id for k in self._galleries)
+
     def invalidate_all(self) -> None:
         with self._lock:
             for user_id in {k[0] for k in self._galleries}:

@@ -142,6 +142,7 @@ def test_delete_user_overwrites_everything_of_the_user_on_a_running_hub(hub, liv
     dave = face_bytes(hub, "user_id = ?", [people["dave_id"]])
     hub.store.checkpoint()
     assert found(raw_files(data_dir), carol) == len(carol)  # the search sees them while they exist
+    hub.gallery.get(people["carol_id"], hub.engine.id)  # her contacts' faces, in memory as uploads load them
 
     result = facelink_cli("delete-user", "--username", people["carol_name"], "--yes", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
@@ -149,6 +150,7 @@ def test_delete_user_overwrites_everything_of_the_user_on_a_running_hub(hub, liv
 
     refused = http.get(f"{live_server}/api/v1/pull_contacts", headers=people["carol"])
     assert refused.status_code == 401 and refused.json() == {"msg": "User no longer exists"}
+    assert not hub.gallery.holds(people["carol_id"])  # the running hub forgot them when her device came back
     assert http.get(f"{live_server}/api/v1/pull_timeline", headers=people["dave"]).status_code == 200
     db = hub.store.read()
     assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 1
