@@ -81,14 +81,14 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
     from .server import bind_error, make_socket, serve_forever
 
     settings = settings_from(data_dir, host=host, port=port, engine=engine)
-    # The data folder and the port first: a second hub stops here, before touching the wearable.
-    with holding_data_folder(settings.data_dir):
-        try:
-            sock = make_socket(host, port)
-        except OSError as exc:
-            raise click.ClickException(f"{bind_error(port, exc)} Choose another with --port "
-                                       "(or FACELINK_PORT).") from exc
-        try:
+    # The port and the data folder first: a second hub stops here, before touching the wearable.
+    try:
+        sock = make_socket(host, port)
+    except OSError as exc:
+        raise click.ClickException(f"{bind_error(port, exc, facelink_on(port))} Choose another with --port "
+                                   "(or FACELINK_PORT).") from exc
+    try:
+        with holding_data_folder(settings.data_dir):
             hub = Hub(settings)
             click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
             click.echo(f"Face engine: {hub.engine.id}")
@@ -101,8 +101,20 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
                 if haptics is not None:
                     haptics.stop()
                 hub.close()
-        finally:
-            sock.close()
+    finally:
+        sock.close()
+
+
+def facelink_on(port: int) -> bool:
+    """Whether the program holding `port` on this machine is a FaceLink hub (it answers /health)."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
+            return json.load(answer).get("status") == "ok"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def show_addresses(host: str, port: int) -> None:
@@ -119,7 +131,7 @@ def show_addresses(host: str, port: int) -> None:
 
 
 @contextmanager
-def holding_data_folder(data_dir: Path) -> Iterator[None]:
+def holding_data_folder(data_dir: Path, advice: str = "stop it first, or use another --data-dir") -> Iterator[None]:
     """This process's hold on the data folder (see data_lock); a clear error if another hub has it."""
     from .data_lock import DataFolderInUse, hold_data_folder
 
@@ -127,7 +139,7 @@ def holding_data_folder(data_dir: Path) -> Iterator[None]:
     try:
         lock = hold_data_folder(data_dir)
     except DataFolderInUse as exc:
-        raise click.ClickException(f"{exc}: stop it first, or use another --data-dir.") from exc
+        raise click.ClickException(f"{exc}: {advice}.") from exc
     try:
         yield
     finally:
@@ -222,7 +234,8 @@ def start_haptics(hub, serial: str | None, **settings: float | int | None):
 
     bridge = HapticBridge.for_hub(hub, serial).start()
     tuning = hub.tuning.current
-    click.echo(f"Haptic wearable: {tuning.serial_port} ({bridge.state}); repeat {tuning.haptic_repeat}, "
+    state = "connecting" if bridge.state == "disconnected" else bridge.state  # its first try is under way
+    click.echo(f"Haptic wearable: {tuning.serial_port} ({state}); repeat {tuning.haptic_repeat}, "
                f"intensity {tuning.haptic_intensity}, cooldown {tuning.haptic_cooldown_s:g} s")
     return bridge
 
@@ -248,7 +261,7 @@ def recluster(username: str, data_dir: Path | None, engine: str) -> None:
     from .hub import Hub
 
     settings = settings_from(data_dir, engine=engine)
-    with holding_data_folder(settings.data_dir):
+    with holding_data_folder(settings.data_dir, "stop it first: it would go on with the old groups"):
         hub = Hub(settings)
         try:
             user_id = hub.accounts.user_id_for(username)
@@ -356,7 +369,9 @@ def reembed(data_dir: Path | None, engine: str, status_only: bool, purge_dormant
 
     settings = settings_from(data_dir, engine=engine)
     # Only looking is fine beside a running hub; changing its faces is not.
-    with nullcontext() if status_only else holding_data_folder(settings.data_dir):
+    with nullcontext() if status_only else holding_data_folder(
+            settings.data_dir, "stop it first (`reembed --status` works beside it; the desktop app switches "
+                               "engines itself, in Status)"):
         hub = Hub(settings)
         try:
             compatible, dormant = hub.reembed.plan()

@@ -58,10 +58,11 @@ def hypercorn_config(sock: socket.socket) -> Config:
     return config
 
 
-def bind_error(port: int, exc: OSError) -> str:
+def bind_error(port: int, exc: OSError, by_facelink: bool = False) -> str:
     """What to tell a person whose port could not be taken."""
     if exc.errno in (errno.EADDRINUSE, 10048):  # 10048: Windows
-        return f"Port {port} is in use by another program."
+        holder = "another FaceLink hub" if by_facelink else "another program"
+        return f"Port {port} is in use by {holder}."
     if exc.errno in (errno.EACCES, 10013):
         return f"Port {port} needs administrator rights; choose one above 1023."
     return f"Could not serve on port {port}: {exc.strerror or exc}."
