@@ -28,4 +28,5 @@ echo "built dist/FaceLink in $((built - start)) s, archived in $((archived - bui
 echo "size: $(du -sh dist/FaceLink | cut -f1) as a folder ($(du -sm dist/FaceLink | cut -f1) MiB)," \
      "$(du -sh "$archive" | cut -f1) as $archive"
 echo "largest parts (MiB):"
-du -sm dist/FaceLink/_internal/* dist/FaceLink/facelink* 2>/dev/null | sort -rn | head -n 12 | sed 's|dist/FaceLink/||; s|^|  |'
+# sed reads to the end (head would stop early, and sort's SIGPIPE fail the script under pipefail).
+du -sm dist/FaceLink/_internal/* dist/FaceLink/facelink* 2>/dev/null | sort -rn | sed -n '1,12{s|dist/FaceLink/||; s|^|  |; p}'

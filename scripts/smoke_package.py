@@ -324,8 +324,10 @@ def check_dlib_hub(app: Path, work: Path, faces: Path) -> Path:
 
 
 def check_onnx_hub(app: Path, work: Path, photo: Path) -> None:
-    data = work / "data-onnx"
-    with hub(app, ["serve", "--engine", "onnx", "--data-dir", str(data)], work, "serve-onnx") as running:
+    data, home = work / "data-onnx", work / "home-onnx"
+    home.mkdir()
+    with hub(app, ["serve", "--engine", "onnx", "--data-dir", str(data)], work, "serve-onnx",
+             HOME=str(home), XDG_CACHE_HOME=str(home / ".cache")) as running:
         running.wait_healthy()
         body = Account(running).upload(photo)
         check(statuses(body) == ["unknown"], f"a one-face photo gave {body}", log=running.log)
@@ -336,7 +338,10 @@ def check_onnx_hub(app: Path, work: Path, photo: Path) -> None:
         check("onnx" in engine, f"the app did not report the ONNX engine: {engine!r}", log=running.log)
         code = running.stop()
         check(code == 0, f"after SIGTERM the app exited {code}", log=running.log)
-    ok(f"serve --engine onnx: one unknown face, the shipped model used ({engine.split(': ', 1)[-1][-40:]})")
+        left = [str(p.relative_to(home)) for p in home.rglob("*")]
+        check(not left, f"the app wrote outside its data folder (onnxruntime telemetry?): {left}", log=running.log)
+    ok(f"serve --engine onnx: one unknown face, the shipped model used, nothing written outside the data folder "
+       f"({engine.split(': ', 1)[-1][-40:]})")
 
 
 def check_no_arguments(app: Path, work: Path) -> None:
