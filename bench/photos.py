@@ -97,7 +97,8 @@ class Analyzer:
             rgb = decode_image(data, max_side=self.max_decode_side)
         except InvalidImage as exc:
             return {"size": None, "faces": [], "error": str(exc)[:200]}
-        faces = self.engine.analyze(rgb)
+        analysis = self.engine.analyze_any_way_up(rgb)  # as uploads do: turned photos too
+        faces = [analysis.in_photo(f) for f in analysis.faces]
         return {
             "size": [int(rgb.shape[1]), int(rgb.shape[0])],
             "faces": [{

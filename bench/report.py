@@ -331,8 +331,10 @@ there for dlib HOG (upsample 1); "in the photo" is the number of faces from the 
 - No-face photos: {false_faces} false faces.
 - EXIF-oriented photos: faces found in {sum(r.found > 0 for r in exif)} of {len(exif)} (decode_image applies
   the orientation){f"; the 2-face photo in its three EXIF orientations gives {upright.found} face(s) each, as its upright copy without EXIF does (the second person is in profile, which a frontal detector does not find), so orientation costs nothing" if same_as_upright and same_photo else ""}.
-  Pixels rotated without an EXIF tag: {sum(r.found > 0 for r in rotated)} of {len(rotated)}
-  (a frontal detector does not find sideways or upside-down faces; the hub does not try other rotations).
+  Pixels rotated without an EXIF tag: faces found in {sum(r.found > 0 for r in rotated)} of {len(rotated)}. A frontal
+  detector does not find sideways or upside-down faces, so when a photo shows no face at all the hub glances at
+  it turned each other way up (a 480 px copy, no upsampling) and analyses it again turned the way that shows a
+  clear face (`FaceEngine.analyze_any_way_up`); boxes are given in the photo as sent.
 
 {table(["file", "kind", "decoded", "found", "any size", "smallest (px)", "SOURCES.md", "in the photo"], body)}""")
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from conftest import PASSWORD
+from facelink_local.faces.engine import box_before_turns
+from facelink_local.faces.schemas import Box
 
 pytestmark = pytest.mark.model
 
@@ -113,9 +116,9 @@ EDGE = {
     "partial_face_barack_obama.jpg": (200, 1, 1),
     "progressive_jpeg_jennifer_lopez.jpg": (200, 1, 1),
     "reflection_angelina_jolie.jpg": (200, 1, 2),
-    "rotated_180_no_exif_grayscale_2faces.jpg": (200, 0, 2),  # upside down without EXIF: not upright
-    "rotated_90_no_exif_grayscale_2faces.jpg": (200, 0, 2),
-    "rotated_90_no_exif_katy_perry.jpg": (200, 0, 1),
+    "rotated_180_no_exif_grayscale_2faces.jpg": (200, 1, 2),  # no EXIF: found once turned upright
+    "rotated_90_no_exif_grayscale_2faces.jpg": (200, 1, 2),
+    "rotated_90_no_exif_katy_perry.jpg": (200, 1, 1),
     "small_320x240_barack_obama.jpg": (200, 1, 1),
     "tiny_1x1.png": (200, 0, 0),
     "tiny_face_crop_24x24_tony_blair.jpg": (200, 0, 1),
@@ -183,3 +186,35 @@ def test_a_stopwatch_times_every_stage_of_the_real_upload(hub, identities):
     assert [f["status"] for f in answer["faces"]] == ["unknown"]
     assert set(stopwatch.seconds) == {"decode", "detect", "align", "embed", "match", "store"}
     assert all(seconds > 0 for seconds in stopwatch.seconds.values())
+
+
+@pytest.mark.faces
+@pytest.mark.parametrize(("name", "turn"), [
+    ("rotated_180_no_exif_grayscale_2faces.jpg", Image.Transpose.ROTATE_180),
+    ("rotated_90_no_exif_grayscale_2faces.jpg", Image.Transpose.ROTATE_90),  # stored turned to the left
+])
+async def test_a_turned_photo_without_exif_gives_its_face_where_it_is_in_that_photo(
+        client, auth, hub, shared_faces, name, turn):
+    """The same face as in the upright photo: its box in the photo as sent (the upright box turned
+    along), its thumbnail and chip upright, its embedding the upright photo's."""
+    upright = await upload(client, auth, (shared_faces / "edge" / "upright_no_exif_reference_2faces.jpg").read_bytes())
+    turned = await upload(client, auth, (shared_faces / "edge" / name).read_bytes())
+    ((x, y, w, h),) = [f["box"] for f in (await upright.get_json())["faces"]]
+    ((tx, ty, tw, th),) = [f["box"] for f in (await turned.get_json())["faces"]]
+    marker = Image.new("L", (840, 700))
+    marker.paste(255, (x, y, x + w, y + h))
+    assert marker.transpose(turn).getbbox() == (tx, ty, tx + tw, ty + th)
+    rows = hub.store.read().execute("SELECT embedding, chip FROM faces ORDER BY id").fetchall()
+    first, second = (np.frombuffer(r[0], "<f4") for r in rows)
+    assert np.linalg.norm(first - second) < 0.1  # one face, twice; a sideways chip would be far off
+    assert Image.open(io.BytesIO(rows[1][1])).size == (150, 150)
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3, 5])
+def test_a_box_of_a_turned_picture_maps_back_onto_the_same_pixels(turns):
+    picture = np.zeros((30, 50), np.uint8)
+    picture[4:10, 7:19] = 1  # rows 4-9, columns 7-18
+    turned = np.rot90(picture, turns)
+    rows, cols = np.nonzero(turned)
+    box = Box(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1))
+    assert box_before_turns(box, turns, turned.shape[1], turned.shape[0]) == Box(7, 4, 12, 6)

@@ -100,16 +100,17 @@ class HogDetector(FaceModel):
         finally:
             self._idle.put(detector)
 
-    def detect(self, rgb: NDArray[np.uint8]) -> list[DetectedFace]:
+    def detect(self, rgb: NDArray[np.uint8], upsample: bool = True) -> list[DetectedFace]:
+        """The faces of `rgb`; `upsample=False` skips the upsampling even of a small image (a glance)."""
         height, width = rgb.shape[:2]
-        upsample = 1 if width * height <= self.upsample_max_pixels else 0
+        levels = 1 if upsample and width * height <= self.upsample_max_pixels else 0
         with self._active_lock:
             self._active += 1
             alone = self._active == 1
         try:
             with self._borrowed() as run:
                 split = self.always_split or (alone and not machine_saturated())
-                found = run(np.ascontiguousarray(rgb), upsample, split=split)
+                found = run(np.ascontiguousarray(rgb), levels, split=split)
         finally:
             with self._active_lock:
                 self._active -= 1

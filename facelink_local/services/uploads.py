@@ -73,7 +73,10 @@ class UploadService:
         except InvalidImage as exc:
             raise BadRequest("Invalid image stream") from exc
         engine = self.engine  # one engine for the whole upload, even if the hub switches meanwhile
-        faces = engine.analyze(rgb, stopwatch)
+        # Boxes of `faces` are in analysis.image: the photo, or the photo turned upright when only
+        # turned did it show a face. Thumbnails come from that image; answers give photo boxes.
+        analysis = engine.analyze_any_way_up(rgb, stopwatch)
+        faces = analysis.faces
         usable = [f for f in faces if not f.too_small]
         tuning = self.tuning.current
         with stage(stopwatch, "match"):
@@ -84,13 +87,14 @@ class UploadService:
         match_of = {id(f): m for f, m in zip(usable, matches)}
         with stage(stopwatch, "store"):
             unknown = [
-                _Stored(f, face_thumbnail(rgb, f.box), encode_png(f.chip))
+                _Stored(analysis.in_photo(f), face_thumbnail(analysis.image, f.box), encode_png(f.chip))
                 for f in usable if match_of[id(f)] is None
             ]
             seen_at = iso(now_utc())
             names = self._save(user_id, engine.id, seen_at, faces, unknown, [m for m in matches if m])
         self._publish(user_id, faces, unknown, [m for m in matches if m], names)
-        return {"message": "Image uploaded successfully", "faces": [self._describe(f, match_of, names) for f in faces]}
+        return {"message": "Image uploaded successfully",
+                "faces": [self._describe(f, analysis.in_photo(f).box, match_of, names) for f in faces]}
 
     def recent(self, user_id: int, limit: int = 20) -> list[dict]:
         """The user's latest uploads, newest first (the desktop app's activity list)."""
@@ -134,13 +138,13 @@ class UploadService:
         self.events.publish(FacesArrived(user_id, len(faces), len(unknown), len(names)))
 
     @staticmethod
-    def _describe(face: AnalyzedFace, match_of: dict, names: dict) -> dict:
+    def _describe(face: AnalyzedFace, box: Box, match_of: dict, names: dict) -> dict:
         if face.too_small:
-            return {"box": face.box.as_list(), "status": "too_small", "contact": None, "distance": None}
+            return {"box": box.as_list(), "status": "too_small", "contact": None, "distance": None}
         match = match_of[id(face)]
         if match is None or match.cid not in names:
-            return {"box": face.box.as_list(), "status": "unknown", "contact": None, "distance": None}
+            return {"box": box.as_list(), "status": "unknown", "contact": None, "distance": None}
         return {
-            "box": face.box.as_list(), "status": "matched",
+            "box": box.as_list(), "status": "matched",
             "contact": {"cid": match.cid, "name": names[match.cid][0]}, "distance": round(match.distance, 4),
         }

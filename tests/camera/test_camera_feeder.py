@@ -167,10 +167,10 @@ class FailsOnTinyImages:
     def __getattr__(self, name):
         return getattr(self._engine, name)
 
-    def analyze(self, rgb, stopwatch=None):
+    def analyze_any_way_up(self, rgb, stopwatch=None):
         if rgb.shape[1] == 1:
             raise RuntimeError("this frame upsets the engine")
-        return self._engine.analyze(rgb, stopwatch)
+        return self._engine.analyze_any_way_up(rgb, stopwatch)
 
 
 def test_a_frame_the_hub_keeps_failing_on_does_not_block_the_queue(settings, engine, people, tmp_path):
