@@ -6,11 +6,15 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .config import DEFAULT_PORT, Settings, Tuning, default_data_dir, prepare_data_dir
+
+if TYPE_CHECKING:
+    from .hub import Hub
 
 
 def settings_from(data_dir: Path | None, **changes) -> Settings:
@@ -77,7 +81,6 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
           **haptic: float | int | None) -> None:
     """Serve the REST API to the wearable camera and LAN devices."""
     from .api import create_app
-    from .hub import Hub
     from .server import bind_error, make_socket, serve_forever
 
     settings = settings_from(data_dir, host=host, port=port, engine=engine)
@@ -88,8 +91,7 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
         raise click.ClickException(f"{bind_error(port, exc, facelink_on(port))} Choose another with --port "
                                    "(or FACELINK_PORT).") from exc
     try:
-        with holding_data_folder(settings.data_dir):
-            hub = Hub(settings)
+        with open_hub(settings) as hub:
             click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
             click.echo(f"Face engine: {hub.engine.id}")
             show_reembedding(hub)
@@ -100,7 +102,6 @@ def serve(host: str, port: int, data_dir: Path | None, engine: str, serial: str 
             finally:
                 if haptics is not None:
                     haptics.stop()
-                hub.close()
     finally:
         sock.close()
 
@@ -146,6 +147,21 @@ def holding_data_folder(data_dir: Path, advice: str = "stop it first, or use ano
         lock.release()
 
 
+@contextmanager
+def open_hub(settings: Settings, advice: str = "stop it first, or use another --data-dir",
+             hold: bool = True) -> Iterator[Hub]:
+    """A hub on `settings`, closed afterwards; while it is open this process holds the data folder
+    (`hold`), so no other hub or data command changes it underneath."""
+    from .hub import Hub
+
+    with holding_data_folder(settings.data_dir, advice) if hold else nullcontext():
+        hub = Hub(settings)
+        try:
+            yield hub
+        finally:
+            hub.close()
+
+
 @main.command()
 @host_option
 @port_option
@@ -175,22 +191,16 @@ def gui(host: str, port: int, data_dir: Path | None, engine: str, serial: str | 
         raise click.ClickException(f"the desktop app cannot start: {exc}") from exc
     from gui.prefs import startup_engine
 
-    from .hub import Hub
-
     given = {name: click.get_current_context().get_parameter_source(name) != ParameterSource.DEFAULT
              for name in ("port", "engine")}
     settings = settings_from(data_dir, host=host, port=port, engine=engine)
     # Like the port: the engine chosen in the app last time, unless --engine / FACELINK_ENGINE says otherwise.
     settings = settings.with_(engine=startup_engine(settings.data_dir, engine, given["engine"]))
-    with holding_data_folder(settings.data_dir):
-        hub = Hub(settings)
+    with open_hub(settings) as hub:
         click.echo(f"FaceLink Local {__version__}: data in {hub.settings.data_dir}")
         click.echo(f"Face engine: {hub.engine.id}")
-        try:
-            haptics = start_haptics(hub, serial, **haptic)
-            code = run(hub, host, port, haptics, port_from_prefs=not given["port"], echo=click.echo)
-        finally:
-            hub.close()
+        haptics = start_haptics(hub, serial, **haptic)
+        code = run(hub, host, port, haptics, port_from_prefs=not given["port"], echo=click.echo)
     click.get_current_context().exit(code)
 
 
@@ -258,19 +268,12 @@ def rotate_secret(data_dir: Path | None) -> None:
 @engine_option
 def recluster(username: str, data_dir: Path | None, engine: str) -> None:
     """Regroup a user's unknown faces from scratch (groups that survive keep their ids)."""
-    from .hub import Hub
-
-    settings = settings_from(data_dir, engine=engine)
-    with holding_data_folder(settings.data_dir, "stop it first: it would go on with the old groups"):
-        hub = Hub(settings)
-        try:
-            user_id = hub.accounts.user_id_for(username)
-            if user_id is None:
-                raise click.ClickException(f"no user named {username!r}")
-            clusters = hub.timeline.recluster(user_id)
-            click.echo(f"{username}: {clusters} clusters")
-        finally:
-            hub.close()
+    with open_hub(settings_from(data_dir, engine=engine), "stop it first: it would go on with the old groups") as hub:
+        user_id = hub.accounts.user_id_for(username)
+        if user_id is None:
+            raise click.ClickException(f"no user named {username!r}")
+        clusters = hub.timeline.recluster(user_id)
+        click.echo(f"{username}: {clusters} clusters")
 
 
 OTHER_ARCHIVES = {".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar"}
@@ -365,42 +368,34 @@ def reembed(data_dir: Path | None, engine: str, status_only: bool, purge_dormant
     """
     from tqdm import tqdm
 
-    from .hub import Hub
-
-    settings = settings_from(data_dir, engine=engine)
     # Only looking is fine beside a running hub; changing its faces is not.
-    with nullcontext() if status_only else holding_data_folder(
-            settings.data_dir, "stop it first (`reembed --status` works beside it; the desktop app switches "
-                               "engines itself, in Status)"):
-        hub = Hub(settings)
-        try:
-            compatible, dormant = hub.reembed.plan()
-            current = hub.reembed.stored_engines().get(hub.engine.id, 0)
-            click.echo(f"Face engine: {hub.engine.id}")
-            click.echo(f"  {current} stored faces made by it")
-            for engine_id, count in compatible.items():
-                click.echo(f"  {count} to re-embed, from {engine_id}")
-            for engine_id, count in dormant.items():
-                click.echo(f"  {count} dormant (another detector or aligner: kept, never compared), from {engine_id}")
-            if purge_dormant and dormant:
-                if not yes:
-                    click.confirm(f"Delete {sum(dormant.values())} dormant faces for good?", abort=True)
-                click.echo(f"Deleted {hub.reembed.purge_dormant()} dormant faces.")
-            if status_only or not compatible:
-                return
-            hub.warm_up()
-            with tqdm(total=sum(compatible.values()), desc="re-embedding", unit="face") as bar:
-                def advance(status) -> None:
-                    bar.total = max(bar.total, status.total)
-                    bar.update(status.done + status.skipped - bar.n)
+    advice = "stop it first (`reembed --status` works beside it; the desktop app switches engines itself, in Status)"
+    with open_hub(settings_from(data_dir, engine=engine), advice, hold=not status_only) as hub:
+        compatible, dormant = hub.reembed.plan()
+        current = hub.reembed.stored_engines().get(hub.engine.id, 0)
+        click.echo(f"Face engine: {hub.engine.id}")
+        click.echo(f"  {current} stored faces made by it")
+        for engine_id, count in compatible.items():
+            click.echo(f"  {count} to re-embed, from {engine_id}")
+        for engine_id, count in dormant.items():
+            click.echo(f"  {count} dormant (another detector or aligner: kept, never compared), from {engine_id}")
+        if purge_dormant and dormant:
+            if not yes:
+                click.confirm(f"Delete {sum(dormant.values())} dormant faces for good?", abort=True)
+            click.echo(f"Deleted {hub.reembed.purge_dormant()} dormant faces.")
+        if status_only or not compatible:
+            return
+        hub.warm_up()
+        with tqdm(total=sum(compatible.values()), desc="re-embedding", unit="face") as bar:
+            def advance(status) -> None:
+                bar.total = max(bar.total, status.total)
+                bar.update(status.done + status.skipped - bar.n)
 
-                status = hub.reembed.run(progress=advance)
-            click.echo(f"Re-embedded {status.done} faces" + (f"; {status.skipped} chips could not be read and stay "
-                                                              "dormant" if status.skipped else "") + ".")
-            if status.state == "failed":
-                raise click.ClickException(f"re-embedding failed: {status.error}")
-        finally:
-            hub.close()
+            status = hub.reembed.run(progress=advance)
+        click.echo(f"Re-embedded {status.done} faces" + (f"; {status.skipped} chips could not be read and stay "
+                                                          "dormant" if status.skipped else "") + ".")
+        if status.state == "failed":
+            raise click.ClickException(f"re-embedding failed: {status.error}")
 
 
 @main.command()
