@@ -37,7 +37,6 @@ serial_option = click.option(
 )
 
 
-
 def haptic_options(command):
     """The wearable's settings on `serve` and `gui`; a value given is stored for later runs."""
     for name, flag, kind, text in reversed([
